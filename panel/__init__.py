@@ -1,0 +1,72 @@
+"""Order Panel: a back office for online-store orders."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from panel import config as panel_config
+from panel.extensions import csrf, db, login_manager, mail, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("panel")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the application: settings first, test settings over them, then the parts."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "panel" / "static"),
+    )
+    app.config.from_mapping(panel_config.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    if app.config["PANEL_SECRET_KEY_IS_GENERATED"] and not app.testing:
+        log.warning(panel_config.DEV_SECRET_WARNING)
+    _ensure_sqlite_folder(app)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+        compare_type=True,
+    )
+    mail.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from panel import auth, security
+    from panel.admin import init_admin
+    from panel.api import api
+    from panel.cli import register_commands
+    from panel.formatting import register_filters
+
+    security.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    csrf.exempt(api)
+    init_admin(app)
+    register_filters(app)
+    register_commands(app)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(db.text("SELECT 1"))
+        return {"status": "ok"}
+
+    hops = app.config["PANEL_PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
+    return app
+
+
+def _ensure_sqlite_folder(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

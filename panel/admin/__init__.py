@@ -1,0 +1,31 @@
+"""The back-office pages, mounted on Flask-Admin with the Bootstrap 4 theme."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from panel.admin.base import HomeView
+from panel.admin.customers import CustomersView
+from panel.admin.orders import OrdersView
+from panel.admin.users import UsersView
+from panel.extensions import db
+from panel.models import User
+
+
+def init_admin(app: Flask) -> Admin:
+    """Build a fresh Admin for this app (views are bound to one Admin, so never shared)."""
+    admin = Admin(
+        app,
+        name="Order Panel",
+        url="/",
+        theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
+        index_view=HomeView(name="Home", url="/"),
+    )
+    admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
+                              url="/sales/orders"))
+    admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
+                                 url="/customers"))
+    admin.add_view(UsersView(User, db, name="Users", category="Administration",
+                             endpoint="users", url="/administration/users"))
+    return admin

@@ -1,0 +1,25 @@
+"""What every back-office page shares."""
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_login import current_user
+
+
+class PanelView(BaseView):
+    """A page for any logged-in user; `panel.security` already turned anonymous users away."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login"))
+
+
+class HomeView(AdminIndexView):
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("orders.index"))

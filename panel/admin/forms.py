@@ -1,0 +1,30 @@
+"""Reading plain HTML forms through the same pydantic schemas that the API uses."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+from panel.services.intake_schema import format_path
+
+
+def parse_form(model: type[BaseModel], form, fields: tuple[str, ...]):
+    """Validate the named form fields with ``model``.
+
+    Returns ``(instance, {})`` or ``(None, {field: message})``. Empty inputs count as
+    absent, so optional fields may be left blank and required ones say "must not be empty".
+    """
+    data = {}
+    for name in fields:
+        value = form.get(name, "")
+        value = value.strip() if isinstance(value, str) else value
+        data[name] = value if value != "" else None
+    try:
+        return model.model_validate({k: v for k, v in data.items() if v is not None}), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors(include_url=False):
+            path = format_path(list(err["loc"]))
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "must not be empty"
+            errors.setdefault(path, message)
+        return None, errors

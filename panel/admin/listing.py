@@ -1,0 +1,70 @@
+"""Parsing the query string of a list page into a query object, naming every bad value."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+
+
+class ListArgs:
+    """Reads list parameters from ``request.args``, collecting a message per bad value."""
+
+    def __init__(self, args):
+        self.args = args
+        self.errors: list[str] = []
+
+    def text(self, name: str, max_length: int = 200) -> str:
+        value = self.args.get(name, "").strip()
+        if len(value) > max_length:
+            self.errors.append(f"{name}: at most {max_length} characters")
+            return ""
+        return value
+
+    def many(self, name: str) -> list[str]:
+        return [v for v in self.args.getlist(name) if v.strip()]
+
+    def day(self, name: str, label: str) -> date | None:
+        value = self.args.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors.append(f"{label}: {value!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    def choice(self, name: str, allowed, default: str) -> str:
+        value = self.args.get(name, default)
+        if value not in allowed:
+            self.errors.append(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+            return default
+        return value
+
+    def page(self) -> int:
+        value = self.args.get("page", "1")
+        if not value.isdigit() or int(value) < 1 or int(value) > 1_000_000:
+            self.errors.append(f"page: {value!r} is not a page number")
+            return 1
+        return int(value)
+
+    def per_page(self) -> int:
+        sizes = current_app.config["PANEL_PAGE_SIZES"]
+        value = self.args.get("per_page", str(sizes[0]))
+        if not value.isdigit() or int(value) not in sizes:
+            self.errors.append(
+                f"per_page: {value!r} is not one of {', '.join(str(s) for s in sizes)}"
+            )
+            return sizes[0]
+        return int(value)
+
+    def date_range(self, start, end, label: str) -> None:
+        if start and end and start > end:
+            self.errors.append(f"{label}: the start {start} is after the end {end}")
+
+
+def page_url_args(args, **changes) -> dict:
+    """The current query string as url_for arguments, with some values replaced."""
+    result = {key: args.getlist(key) for key in args}
+    for key, value in changes.items():
+        result[key] = value
+    return result

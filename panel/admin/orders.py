@@ -1,0 +1,114 @@
+"""Sales > Orders: the list, View Order, Edit Address for Order, and the CSV download."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from panel.admin.base import PanelView
+from panel.admin.forms import parse_form
+from panel.admin.listing import ListArgs, page_url_args
+from panel.formatting import format_datetime, format_money
+from panel.models.order import ADDRESS_FIELDS
+from panel.services import order_details, order_search
+from panel.services.addresses import update_order_address
+from panel.services.intake_schema import SALUTATIONS, AddressIn
+
+CSV_COLUMNS = ("#", "Order Reference", "Created", "Customer Full Name", "Email", "Order State",
+               "Grand Total", "Currency", "Number of Items", "Store", "Payment Method")
+
+
+def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
+    parsed = ListArgs(args)
+    query = order_search.OrderQuery(
+        search=parsed.text("q"),
+        states=parsed.many("state"),
+        stores=parsed.many("store"),
+        payment_methods=parsed.many("payment"),
+        created_from=parsed.day("from", "Created from"),
+        created_to=parsed.day("to", "Created to"),
+        sort=parsed.choice("sort", tuple(order_search.SORTS), order_search.DEFAULT_SORT),
+        descending=parsed.choice("dir", ("asc", "desc"), "desc") == "desc",
+        page=parsed.page(),
+        per_page=parsed.per_page(),
+    )
+    parsed.date_range(query.created_from, query.created_to, "Created")
+    return query, parsed.errors
+
+
+class OrdersView(PanelView):
+    @expose("/")
+    def index(self):
+        query, errors = read_order_query(request.args)
+        page = None if errors else order_search.find_orders(query)
+        return self.render(
+            "orders/list.html",
+            query=query,
+            page=page,
+            errors=errors,
+            choices=order_search.filter_choices(),
+            page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
+            url_args=lambda **changes: page_url_args(request.args, **changes),
+        ), (400 if errors else 200)
+
+    @expose("/export.csv")
+    def export(self):
+        query, errors = read_order_query(request.args)
+        if errors:
+            return Response("; ".join(errors) + "\n", status=400, mimetype="text/plain")
+
+        def rows():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            for number, order in enumerate(order_search.iter_orders(query)):
+                writer.writerow([
+                    order.id, order.order_reference, format_datetime(order.created_at),
+                    order.customer_full_name, order.email, order.item_states,
+                    format_money(order.grand_total, order.currency), order.currency,
+                    order.item_count, order.store, order.payment_method,
+                ])
+                if number % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        return Response(
+            stream_with_context(rows()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=orders.csv"},
+        )
+
+    @expose("/<int:order_id>")
+    def details(self, order_id: int):
+        details = order_details.load(order_id)
+        if details is None:
+            flash(f"Sales order #{order_id} not found.", "error")
+            return redirect(url_for(".index"))
+        return self.render("orders/details.html", d=details, order=details.order)
+
+    @expose("/<int:order_id>/addresses/<int:address_id>/edit", methods=("GET", "POST"))
+    def edit_address(self, order_id: int, address_id: int):
+        found = order_details.load_address(order_id, address_id)
+        if found is None:
+            abort(404)
+        order, address, role = found
+        errors: dict[str, str] = {}
+        values = {name: getattr(address, name) or "" for name in ADDRESS_FIELDS}
+        if request.method == "POST":
+            values = {name: request.form.get(name, "") for name in ADDRESS_FIELDS}
+            data, errors = parse_form(AddressIn, request.form, ADDRESS_FIELDS)
+            if data is not None:
+                change = update_order_address(order, address, role, data, current_user)
+                flash("Address successfully updated." if change else "Nothing was changed.",
+                      "success" if change else "info")
+                return redirect(url_for(".details", order_id=order.id))
+            flash("The address was not saved: correct the fields marked below.", "error")
+        return self.render(
+            "orders/edit_address.html", order=order, address=address, role=role,
+            values=values, errors=errors, salutations=SALUTATIONS,
+        ), (400 if errors else 200)

@@ -1,0 +1,53 @@
+"""Administration > Users: back-office accounts, for admins only."""
+from __future__ import annotations
+
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from panel.extensions import db
+from panel.models import User
+from panel.models.user import ROLES
+
+
+class UsersView(ModelView):
+    form_base_class = FlaskForm  # one CSRF scheme for the whole app (see STACK.md)
+    named_filter_urls = True
+    can_view_details = False
+    column_list = ("email", "name", "role", "active", "last_login_at", "created_at")
+    column_searchable_list = ("email", "name")
+    column_filters = ("role", "active")
+    column_default_sort = ("email", False)
+    form_columns = ("email", "name", "role", "active", "password")
+    form_extra_fields = {
+        "password": PasswordField(
+            "Password",
+            description="Leave empty to keep the current password.",
+            validators=[Optional(), Length(min=8, max=200)],
+        )
+    }
+    form_overrides = {"role": SelectField}
+    form_args = {
+        "role": {"choices": [(r, r) for r in ROLES]},
+        "email": {"validators": [InputRequired(), Length(max=254),
+                            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Not an email address.")]},
+        "name": {"validators": [InputRequired(), Length(max=100)]},
+    }
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_admin
+
+    def on_model_change(self, form, model, is_created):
+        model.email = model.email.strip().lower()
+        with db.session.no_autoflush:
+            taken = db.session.scalar(
+                db.select(User.id).where(User.email == model.email, User.id != model.id)
+            )
+        if taken is not None:
+            raise ValidationError(f"A user with the email {model.email} already exists.")
+        if form.password.data:
+            model.set_password(form.password.data)
+        elif is_created:
+            raise ValidationError("A new user needs a password.")

@@ -1,0 +1,101 @@
+"""The OpenAPI 3.1 document, built from the same pydantic schema that validates requests."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from panel.services.intake_schema import OrderIn
+
+_REF = "#/components/schemas/{model}"
+
+
+def _problem_schema(with_errors: bool) -> dict:
+    props = {
+        "error": {"type": "string"},
+        "message": {"type": "string", "description": "What is wrong, for a person."},
+    }
+    if with_errors:
+        props["errors"] = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "examples": ["shipments[0].items[1].sku"]},
+                    "message": {"type": "string"},
+                },
+                "required": ["path", "message"],
+            },
+        }
+    return {"type": "object", "properties": props, "required": ["error", "message"]}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    """Return the API description (cached: the schema does not change at run time)."""
+    schema = OrderIn.model_json_schema(ref_template=_REF)
+    components = schema.pop("$defs", {})
+    components["OrderIn"] = schema
+    components["Problem"] = _problem_schema(False)
+    components["ValidationProblem"] = _problem_schema(True)
+    components["OrderAccepted"] = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "order_reference": {"type": "string"},
+            "currency": {"type": "string"},
+            "grand_total": {"type": "integer", "description": "In minor units."},
+            "item_count": {"type": "integer"},
+            "created": {"type": "boolean"},
+            "url": {"type": "string", "format": "uri"},
+        },
+        "required": ["id", "order_reference", "currency", "grand_total", "item_count",
+                     "created", "url"],
+    }
+
+    def problem(description, name="Problem"):
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=name)}}},
+        }
+
+    accepted = {"application/json": {"schema": {"$ref": _REF.format(model="OrderAccepted")}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Order Panel intake API",
+            "version": "1",
+            "description": "Storefronts push orders here. Amounts are integers in the "
+            "minor unit of the order's currency.",
+        },
+        "paths": {
+            "/api/v1/orders": {
+                "post": {
+                    "operationId": "createOrder",
+                    "summary": "Receive an order (idempotent by order_reference)",
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": _REF.format(model="OrderIn")}}
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "The order was stored.", "content": accepted},
+                        "200": {
+                            "description": "The same order was already stored; it is returned.",
+                            "content": accepted,
+                        },
+                        "400": problem("The body is not JSON."),
+                        "401": problem("No token, or an unknown one."),
+                        "409": problem("The reference is taken by an order with other content."),
+                        "415": problem("The body is not application/json."),
+                        "422": problem("Invalid fields, each named by its path.",
+                                       "ValidationProblem"),
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

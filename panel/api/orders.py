@@ -1,0 +1,95 @@
+"""``POST /api/v1/orders`` and the OpenAPI document generated from the intake schema."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, jsonify, request, url_for
+from pydantic import ValidationError
+
+from panel.api.openapi import openapi_document
+from panel.services import api_tokens, intake
+from panel.services.intake_schema import OrderIn, error_list
+
+api = Blueprint("api", __name__)
+
+
+def problem(status: int, error: str, message: str, **extra):
+    body = {"error": error, "message": message, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="order-panel"'
+    return response
+
+
+@api.before_request
+def require_token():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return problem(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+    if api_tokens.token_for(presented.strip()) is None:
+        return problem(401, "unauthorized", "The API token is unknown or revoked.")
+    return None
+
+
+@api.errorhandler(404)
+def not_found(exc):
+    return problem(404, "not_found", "There is no such API endpoint.")
+
+
+@api.errorhandler(405)
+def method_not_allowed(exc):
+    return problem(405, "method_not_allowed", f"{request.method} is not allowed here.")
+
+
+@api.errorhandler(413)
+def too_large(exc):
+    return problem(413, "too_large", "The request body is too large.")
+
+
+@api.post("/orders")
+def create_order():
+    """Receive one order; idempotent by order_reference."""
+    if not request.is_json:
+        return problem(415, "unsupported_media_type", "Send the order as application/json.")
+    try:
+        raw = json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return problem(400, "malformed_json", f"The body is not valid JSON: {exc}")
+    if not isinstance(raw, dict):
+        return problem(422, "validation_failed", "The body must be a JSON object.",
+                       errors=[{"path": "(body)", "message": "must be a JSON object"}])
+    try:
+        payload = OrderIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = error_list(exc)
+        return problem(422, "validation_failed",
+                       f"The order has {len(errors)} invalid field(s); nothing was stored.",
+                       errors=errors)
+    try:
+        result = intake.receive_order(payload)
+    except intake.IntakeConflict as exc:
+        return problem(409, "conflict", str(exc).capitalize() + ".",
+                       order_reference=exc.order_reference)
+    order = result.order
+    body = {
+        "id": order.id,
+        "order_reference": order.order_reference,
+        "currency": order.currency,
+        "grand_total": order.grand_total,
+        "item_count": order.item_count,
+        "created": result.created,
+        "url": url_for("orders.details", order_id=order.id, _external=True),
+    }
+    response = jsonify(body)
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = body["url"]
+    return response
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

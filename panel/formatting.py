@@ -1,0 +1,38 @@
+"""How money, dates and states read on the pages and in exports."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask
+
+# Minor units per major unit where it is not 2 (ISO 4217).
+_EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "PLN": "zł ",
+            "SEK": "kr ", "DKK": "kr ", "NOK": "kr ", "CZK": "Kč "}
+
+
+def format_money(amount: int | None, currency: str) -> str:
+    """Format minor units as a price: ``format_money(123456, "EUR") == "€1,234.56"``."""
+    if amount is None:
+        return ""
+    exponent = _EXPONENTS.get(currency, 2)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(amount), 10**exponent) if exponent else (abs(amount), 0)
+    number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    symbol = _SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{sign}{number} {currency}"
+    return f"{sign}{symbol}{number}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datetime"] = format_datetime

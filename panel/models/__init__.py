@@ -1,0 +1,26 @@
+"""The panel's data: one module per domain, all re-exported here."""
+from panel.models.customer import Customer, CustomerAddress
+from panel.models.order import (
+    AddressChange,
+    ItemStateHistory,
+    Order,
+    OrderAddress,
+    OrderItem,
+    ReferenceSequence,
+    Shipment,
+)
+from panel.models.user import ApiToken, User
+
+__all__ = [
+    "AddressChange",
+    "ApiToken",
+    "Customer",
+    "CustomerAddress",
+    "ItemStateHistory",
+    "Order",
+    "OrderAddress",
+    "OrderItem",
+    "ReferenceSequence",
+    "Shipment",
+    "User",
+]

@@ -1,0 +1,60 @@
+"""Who may do what: login on every page, roles checked on the server for every change."""
+from __future__ import annotations
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from panel.extensions import db, login_manager
+from panel.models import User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reachable without a back-office login: the login form itself, static files, the proxy's
+# health check, and the API (which checks its own bearer tokens).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "admin.static", "healthz"})
+PUBLIC_BLUEPRINTS = frozenset({"api"})
+# Pages only an admin may open at all; the rest of the panel is readable by every role.
+ADMIN_BLUEPRINTS = frozenset({"users"})
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce_access)
+
+
+def enforce_access():
+    """Send anonymous users to login; refuse changes by viewers and admin pages to non-admins."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
+        return None
+    if endpoint == "auth.logout":
+        return None
+    if not current_user.is_authenticated:
+        if request.method in SAFE_METHODS:
+            target = request.script_root + request.path
+            if request.query_string:
+                target += "?" + request.query_string.decode("latin-1")
+            return redirect(url_for("auth.login", next=target))
+        return redirect(url_for("auth.login"))
+    if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
+        abort(403)
+    if request.method not in SAFE_METHODS and not current_user.can_edit:
+        abort(403)
+    return None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Make SQLite enforce foreign keys and wait for a writer instead of failing at once."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

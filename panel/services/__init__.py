@@ -1,0 +1,1 @@
+"""Domain operations: no request objects, only data in and data out."""

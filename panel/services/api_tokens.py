@@ -1,0 +1,50 @@
+"""Bearer tokens for storefronts: created once, stored as a digest, revoked by name."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from panel.extensions import db
+from panel.models import ApiToken
+from panel.models.base import utcnow
+
+
+class TokenError(ValueError):
+    """A token could not be created or revoked; the message says why."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str) -> str:
+    """Create a token named ``name`` and return it; it is never shown again."""
+    name = name.strip()
+    if not name:
+        raise TokenError("the token needs a name")
+    if db.session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise TokenError(f"a token named {name!r} exists; revoke it first")
+    token = "op_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(name=name, token_hash=_digest(token)))
+    db.session.commit()
+    return token
+
+
+def revoke_token(name: str) -> None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.name == name))
+    if token is None:
+        raise TokenError(f"no token is named {name!r}")
+    db.session.delete(token)
+    db.session.commit()
+
+
+def token_for(presented: str) -> ApiToken | None:
+    """The token row matching a presented bearer token, or None."""
+    if not presented:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(presented)))
+    if token is not None:
+        token.last_used_at = utcnow()
+    return token

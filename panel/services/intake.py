@@ -1,0 +1,447 @@
+"""Order intake: turn a validated incoming order into rows, once and only once.
+
+The API, the import command and the demo data all come through here. ``receive_order``
+writes one order through the ORM; ``receive_orders_in_bulk`` writes many with a few
+multi-row INSERTs each, from the same plan, for imports and demo data at scale.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from panel.extensions import db
+from panel.models import (
+    Customer,
+    CustomerAddress,
+    ItemStateHistory,
+    Order,
+    OrderAddress,
+    OrderItem,
+    ReferenceSequence,
+    Shipment,
+)
+from panel.models.base import utcnow
+from panel.services.addresses import CUSTOMER_ADDRESS_FIELDS as ADDRESS_BOOK_FIELDS
+from panel.services.intake_schema import OrderIn, order_totals, unit_tax
+
+INITIAL_STATE = "new"
+INTAKE_ACTOR = "system (intake)"
+
+
+class IntakeConflict(Exception):
+    """An order with this reference exists with different content."""
+
+    def __init__(self, order_reference: str):
+        super().__init__(
+            f"an order with the reference {order_reference} already exists with other content"
+        )
+        self.order_reference = order_reference
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+
+
+def fingerprint(payload: OrderIn) -> str:
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+
+
+def select_process(payment_method: str) -> str:
+    """The process a new order's items start in, chosen by payment method."""
+    mapping = current_app.config["PANEL_PAYMENT_PROCESSES"]
+    return mapping.get(payment_method.lower(), current_app.config["PANEL_DEFAULT_PROCESS"])
+
+
+def receive_order(payload: OrderIn) -> IntakeResult:
+    """Store an incoming order, or return the identical one already stored.
+
+    Raises IntakeConflict when the reference is taken by an order with other content.
+    """
+    digest = fingerprint(payload)
+    if payload.order_reference:
+        existing = _find_by_reference(payload.order_reference, digest)
+        if existing is not None:
+            return IntakeResult(existing, created=False)
+    try:
+        customer = _link_customer(payload)
+        reference = payload.order_reference or next_references(payload.store, 1)[0]
+        order = _build_order(payload, reference, digest, customer)
+        db.session.add(order)
+        db.session.flush()
+        _write_initial_history(order.items, order.created_at)
+        db.session.commit()
+    except IntegrityError:
+        # Another request stored the same reference (or customer) a moment ago.
+        db.session.rollback()
+        if payload.order_reference:
+            existing = _find_by_reference(payload.order_reference, digest)
+            if existing is not None:
+                return IntakeResult(existing, created=False)
+        raise
+    return IntakeResult(order, created=True)
+
+
+def _find_by_reference(reference: str, digest: str) -> Order | None:
+    order = db.session.scalar(select(Order).where(Order.order_reference == reference))
+    if order is None:
+        return None
+    if order.intake_fingerprint != digest:
+        raise IntakeConflict(reference)
+    return order
+
+
+def _link_customer(payload: OrderIn) -> Customer | None:
+    data = payload.customer
+    if data.is_guest:
+        return None
+    customer = None
+    if data.customer_reference:
+        customer = db.session.scalar(
+            select(Customer).where(Customer.customer_reference == data.customer_reference)
+        )
+    if customer is None:
+        customer = db.session.scalar(select(Customer).where(Customer.email == data.email))
+    if customer is None:
+        customer = Customer(**_new_customer_row(payload))
+        customer.addresses.append(CustomerAddress(**_address_book_row(payload)))
+        db.session.add(customer)
+        db.session.flush()
+        if not data.customer_reference:
+            customer.customer_reference = customer_reference_for(payload.store, customer.id)
+    return customer
+
+
+def customer_reference_for(store: str, customer_id: int) -> str:
+    return f"{store}--C{customer_id}"
+
+
+def _new_customer_row(payload: OrderIn) -> dict:
+    data = payload.customer
+    return {
+        # A placeholder until the id is known; replaced before commit.
+        "customer_reference": data.customer_reference or f"pending-{data.email}",
+        "email": data.email,
+        "salutation": data.salutation,
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "phone": data.phone,
+        "created_at": payload.created_at or utcnow(),
+    }
+
+
+def _address_book_row(payload: OrderIn) -> dict:
+    """A new customer's billing address, copied into their address book."""
+    billing = payload.billing_address
+    return {name: getattr(billing, name) for name in ADDRESS_BOOK_FIELDS}
+
+
+def next_references(store: str, count: int) -> list[str]:
+    """Hand out ``count`` order references for ``store`` (DE--1, DE--2, ...), never twice."""
+    dialect = db.session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        dialect_insert(ReferenceSequence)
+        .values(store=store, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[ReferenceSequence.store],
+            set_={"last_value": ReferenceSequence.last_value + count},
+        )
+        .returning(ReferenceSequence.last_value)
+    )
+    last = db.session.execute(stmt).scalar_one()
+    candidates = [f"{store}--{n}" for n in range(last - count + 1, last + 1)]
+    # A storefront may have sent one of these references itself; skip those.
+    taken = set(
+        db.session.scalars(select(Order.order_reference).where(Order.order_reference.in_(candidates)))
+    )
+    free = [ref for ref in candidates if ref not in taken]
+    if len(free) < count:
+        free += next_references(store, count - len(free))
+    return free
+
+
+@dataclass
+class OrderPlan:
+    """Every row of one incoming order, as plain values, before any id is known."""
+
+    order: dict
+    billing_address: dict
+    shipments: list[dict] = field(default_factory=list)
+    shipment_addresses: list[dict] = field(default_factory=list)
+    items: list[list[dict]] = field(default_factory=list)  # per shipment, one row per unit
+
+
+def plan_order(payload: OrderIn, reference: str, digest: str, process: str) -> OrderPlan:
+    """Price every unit and lay out the rows of an order (the same for both write paths)."""
+    created_at = payload.created_at or utcnow()
+    customer = payload.customer
+    totals = order_totals(payload)
+    unit_count = 0
+    plan = OrderPlan(
+        order={
+            "order_reference": reference,
+            "store": payload.store,
+            "currency": payload.currency,
+            "locale": payload.locale,
+            "created_at": created_at,
+            "customer_reference": None if customer.is_guest else customer.customer_reference,
+            "email": customer.email,
+            "salutation": customer.salutation,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "search_last_name": customer.last_name.lower(),
+            "search_full_name": f"{customer.first_name} {customer.last_name}".lower(),
+            "payment_method": payload.payment.method,
+            "payment_amount": payload.payment.amount,
+            "cart_note": payload.cart_note,
+            "intake_fingerprint": digest,
+            "refund_total": 0,
+            "canceled_total": 0,
+            **totals,
+        },
+        billing_address=payload.billing_address.model_dump(),
+    )
+    for shipment in payload.shipments:
+        plan.shipment_addresses.append(shipment.address.model_dump())
+        plan.shipments.append(
+            {
+                "method": shipment.method,
+                "carrier": shipment.carrier,
+                "price": shipment.price,
+                "requested_delivery_date": shipment.requested_delivery_date,
+            }
+        )
+        units = []
+        for item in shipment.items:
+            price_to_pay = item.unit_price - item.discount
+            row = {
+                "sku": item.sku,
+                "name": item.name,
+                "unit_price": item.unit_price,
+                "discount": item.discount,
+                "tax_rate": item.tax_rate,
+                "tax_amount": unit_tax(price_to_pay, item.tax_rate),
+                "price_to_pay": price_to_pay,
+                "process_name": process,
+                "state_name": INITIAL_STATE,
+                "state_entered_at": created_at,
+            }
+            units.extend(dict(row) for _ in range(item.quantity))
+        for unit in units:
+            unit["history"] = [(None, INITIAL_STATE, None, INTAKE_ACTOR, created_at)]
+        unit_count += len(units)
+        plan.items.append(units)
+    plan.order["item_count"] = unit_count
+    refresh_item_states(plan)
+    return plan
+
+
+def refresh_item_states(plan: OrderPlan) -> None:
+    """Recompute the order row's distinct item states from the planned units."""
+    states = {unit["state_name"] for units in plan.items for unit in units}
+    plan.order["item_states"] = " ".join(sorted(states))
+
+
+def _build_order(payload: OrderIn, reference: str, digest: str, customer: Customer | None) -> Order:
+    plan = plan_order(payload, reference, digest, select_process(payload.payment.method))
+    order = Order(**plan.order, billing_address=OrderAddress(**plan.billing_address))
+    if customer is not None:
+        order.customer_id = customer.id
+        order.customer_reference = customer.customer_reference
+    for shipment_row, address_row, units in zip(plan.shipments, plan.shipment_addresses, plan.items):
+        shipment = Shipment(**shipment_row, address=OrderAddress(**address_row), order=order)
+        for unit in units:
+            columns = {k: v for k, v in unit.items() if k != "history"}
+            order.items.append(OrderItem(**columns, shipment=shipment))
+    return order
+
+
+def _write_initial_history(items, created_at: datetime) -> None:
+    db.session.execute(
+        insert(ItemStateHistory),
+        [
+            {
+                "item_id": item.id,
+                "from_state": None,
+                "to_state": item.state_name,
+                "event": None,
+                "actor": INTAKE_ACTOR,
+                "created_at": created_at,
+            }
+            for item in items
+        ],
+    )
+
+
+@dataclass
+class BulkResult:
+    created: int
+    skipped: list[tuple[int, str]]  # (index in the input, reason)
+
+
+def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
+    """Store many new orders with a handful of multi-row INSERTs, in one transaction.
+
+    For imports and demo data at scale. Orders whose reference already exists are skipped
+    and reported (the single-order path decides between "same order" and conflict).
+    """
+    skipped: list[tuple[int, str]] = []
+    wanted = [p.order_reference for p in payloads if p.order_reference]
+    taken = set()
+    for chunk in _chunks(wanted, 500):
+        taken.update(db.session.scalars(select(Order.order_reference).where(Order.order_reference.in_(chunk))))
+    accepted: list[OrderIn] = []
+    seen: set[str] = set()
+    for index, payload in enumerate(payloads):
+        ref = payload.order_reference
+        if ref and (ref in taken or ref in seen):
+            skipped.append((index, f"an order with the reference {ref} already exists"))
+            continue
+        if ref:
+            seen.add(ref)
+        accepted.append(payload)
+    if not accepted:
+        return BulkResult(0, skipped)
+
+    customers = _link_customers_in_bulk(accepted)
+    references = _references_in_bulk(accepted)
+    plans = [
+        plan_order(p, ref, fingerprint(p), select_process(p.payment.method))
+        for p, ref in zip(accepted, references)
+    ]
+    if adjust is not None:
+        for plan, payload in zip(plans, accepted):
+            adjust(plan, payload)
+    _insert_plans(plans, [customers.get(_customer_key(p)) for p in accepted])
+    db.session.commit()
+    return BulkResult(len(plans), skipped)
+
+
+def _chunks(seq, size):
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _customer_key(payload: OrderIn):
+    data = payload.customer
+    if data.is_guest:
+        return None
+    return (data.customer_reference, data.email)
+
+
+def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
+    """Resolve every non-guest customer to (id, reference), creating the missing ones."""
+    refs = {p.customer.customer_reference for p in payloads if p.customer.customer_reference}
+    emails = {p.customer.email for p in payloads if not p.customer.is_guest}
+    by_ref, by_email = {}, {}
+    for chunk in _chunks(sorted(refs), 500):
+        for row in db.session.execute(
+            select(Customer.id, Customer.customer_reference, Customer.email).where(
+                Customer.customer_reference.in_(chunk)
+            )
+        ):
+            by_ref[row.customer_reference] = (row.id, row.customer_reference)
+    for chunk in _chunks(sorted(emails), 500):
+        for row in db.session.execute(
+            select(Customer.id, Customer.customer_reference, Customer.email).where(
+                Customer.email.in_(chunk)
+            )
+        ):
+            by_email[row.email] = (row.id, row.customer_reference)
+
+    result: dict = {}
+    new_rows: dict[str, dict] = {}
+    for p in payloads:
+        key = _customer_key(p)
+        if key is None or key in result:
+            continue
+        ref, email = key
+        found = by_ref.get(ref) if ref else None
+        found = found or by_email.get(email)
+        if found:
+            result[key] = found
+        elif email not in new_rows:
+            new_rows[email] = {**_new_customer_row(p), "_store": p.store, "_keys": [key],
+                               "_address": _address_book_row(p)}
+        else:
+            new_rows[email]["_keys"].append(key)
+    if new_rows:
+        rows = list(new_rows.values())
+        ids = db.session.scalars(
+            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+            [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows],
+        ).all()
+        db.session.execute(
+            insert(CustomerAddress),
+            [dict(row["_address"], customer_id=customer_id) for row, customer_id in zip(rows, ids)],
+        )
+        fixes = []
+        for row, customer_id in zip(rows, ids):
+            reference = row["customer_reference"]
+            if reference.startswith("pending-"):
+                reference = customer_reference_for(row["_store"], customer_id)
+                fixes.append({"id": customer_id, "customer_reference": reference})
+            for key in row["_keys"]:
+                result[key] = (customer_id, reference)
+        if fixes:
+            db.session.execute(update(Customer), fixes)
+    return result
+
+
+def _references_in_bulk(payloads: list[OrderIn]) -> list[str]:
+    needed = defaultdict(int)
+    for p in payloads:
+        if not p.order_reference:
+            needed[p.store] += 1
+    pools = {store: iter(next_references(store, n)) for store, n in needed.items()}
+    return [p.order_reference or next(pools[p.store]) for p in payloads]
+
+
+def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None]) -> None:
+    def insert_returning(model, rows):
+        return db.session.scalars(
+            insert(model).returning(model.id, sort_by_parameter_order=True), rows
+        ).all()
+
+    billing_ids = insert_returning(OrderAddress, [p.billing_address for p in plans])
+    order_rows = []
+    for plan, billing_id, customer in zip(plans, billing_ids, customers):
+        row = dict(plan.order, billing_address_id=billing_id, customer_id=None)
+        if customer is not None:
+            row["customer_id"], row["customer_reference"] = customer
+        order_rows.append(row)
+    order_ids = insert_returning(Order, order_rows)
+
+    shipment_addresses = [a for p in plans for a in p.shipment_addresses]
+    address_ids = iter(insert_returning(OrderAddress, shipment_addresses))
+    shipment_rows = []
+    for plan, order_id in zip(plans, order_ids):
+        for shipment in plan.shipments:
+            shipment_rows.append(dict(shipment, order_id=order_id, address_id=next(address_ids)))
+    shipment_ids = iter(insert_returning(Shipment, shipment_rows))
+
+    item_rows = []
+    for plan, order_id in zip(plans, order_ids):
+        for units in plan.items:
+            shipment_id = next(shipment_ids)
+            item_rows.extend(dict(u, order_id=order_id, shipment_id=shipment_id) for u in units)
+    histories = [row.pop("history") for row in item_rows]
+    item_ids = insert_returning(OrderItem, item_rows)
+    db.session.execute(
+        insert(ItemStateHistory),
+        [
+            {"item_id": item_id, "from_state": source, "to_state": target, "event": event,
+             "actor": actor, "created_at": at}
+            for item_id, history in zip(item_ids, histories)
+            for source, target, event, actor, at in history
+        ],
+    )

@@ -1,0 +1,221 @@
+"""The shape of an incoming order: one schema that validates requests and documents the API.
+
+Amounts are integers in the minor unit of the order's currency (cents for EUR).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+MAX_UNITS_PER_ORDER = 1000
+SALUTATIONS = ("Mr", "Mrs", "Dr", "Ms", "n/a")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or domain.startswith(".") or " " in value:
+        raise ValueError("is not a valid email address")
+    return value.lower()
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _strip_or_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
+Money = Annotated[StrictInt, Field(ge=0, le=10**12)]
+
+
+def Text(max_length: int):  # noqa: N802 - reads as a type in the models below
+    """A required string of at most ``max_length`` characters, not only blanks."""
+    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(_not_blank)]
+
+
+def OptionalText(max_length: int):  # noqa: N802
+    """An optional string; blank counts as absent."""
+    return Annotated[
+        Annotated[StrictStr, Field(max_length=max_length)] | None,
+        AfterValidator(_strip_or_none),
+    ]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AddressIn(_Strict):
+    """A postal address, as on the Edit Address for Order page."""
+
+    salutation: Literal["Mr", "Mrs", "Dr", "Ms", "n/a"] | None = None
+    first_name: Text(100)
+    middle_name: OptionalText(100) = None
+    last_name: Text(100)
+    email: Email | None = None
+    country: Annotated[
+        StrictStr, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. DE")
+    ]
+    address1: Text(255)
+    address2: OptionalText(255) = None
+    address3: OptionalText(255) = None
+    company: OptionalText(100) = None
+    city: Text(100)
+    zip_code: Text(15)
+    po_box: OptionalText(30) = None
+    phone: OptionalText(40) = None
+    cell_phone: OptionalText(40) = None
+    description: OptionalText(255) = None
+    comment: OptionalText(5000) = None
+
+
+class CustomerIn(_Strict):
+    """Who ordered. Linked by customer_reference, else by email, else created."""
+
+    customer_reference: OptionalText(64) = None
+    email: Email
+    salutation: Literal["Mr", "Mrs", "Dr", "Ms", "n/a"] | None = None
+    first_name: Text(100)
+    last_name: Text(100)
+    phone: OptionalText(40) = None
+    is_guest: bool = Field(False, description="A guest order links no customer record.")
+
+
+class ItemIn(_Strict):
+    sku: Text(64)
+    name: Text(255)
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_UNITS_PER_ORDER)]
+    unit_price: Annotated[Money, Field(description="Gross price of one unit, tax included.")]
+    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    discount: Annotated[Money, Field(description="Discount on one unit.")] = 0
+
+    @model_validator(mode="after")
+    def _discount_within_price(self):
+        if self.discount > self.unit_price:
+            raise ValueError("discount must not exceed unit_price")
+        return self
+
+
+class ShipmentIn(_Strict):
+    method: Text(100)
+    carrier: Text(100)
+    price: Money
+    requested_delivery_date: date | None = None
+    address: AddressIn
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=200)]
+
+
+class PaymentIn(_Strict):
+    method: Text(64)
+    amount: Annotated[Money, Field(description="Must equal the order's grand total.")]
+
+
+class OrderIn(_Strict):
+    """An order as the storefront sends it."""
+
+    order_reference: Annotated[
+        StrictStr | None,
+        Field(
+            max_length=45,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+            description="Optional; when absent one is generated from the store, e.g. DE--1.",
+        ),
+    ] = None
+    store: Annotated[StrictStr, Field(pattern=r"^[A-Z][A-Z0-9_]{1,15}$", examples=["DE"])]
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+    locale: Annotated[StrictStr, Field(pattern=r"^[a-z]{2}(_[A-Z]{2})?$", examples=["de_DE"])]
+    created_at: datetime | None = None
+    customer: CustomerIn
+    billing_address: AddressIn
+    shipments: Annotated[list[ShipmentIn], Field(min_length=1, max_length=20)]
+    payment: PaymentIn
+    cart_note: OptionalText(10000) = None
+
+    @model_validator(mode="after")
+    def _units_and_payment(self):
+        units = sum(item.quantity for s in self.shipments for item in s.items)
+        if units > MAX_UNITS_PER_ORDER:
+            raise ValueError(f"an order may hold at most {MAX_UNITS_PER_ORDER} units, not {units}")
+        grand_total = order_totals(self)["grand_total"]
+        if self.payment.amount != grand_total:
+            raise PaymentMismatch(self.payment.amount, grand_total)
+        return self
+
+
+class PaymentMismatch(ValueError):
+    def __init__(self, amount: int, grand_total: int):
+        super().__init__(f"is {amount} but the order's grand total is {grand_total}")
+
+
+def unit_tax(price_to_pay: int, tax_rate: Decimal) -> int:
+    """Tax contained in a gross amount, rounded half up to the minor unit."""
+    if not tax_rate:
+        return 0
+    exact = Decimal(price_to_pay) * tax_rate / (Decimal(100) + tax_rate)
+    return int(exact.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+def order_totals(order: OrderIn) -> dict[str, int]:
+    """Subtotal, expenses, discount, tax and grand total of an incoming order."""
+    subtotal = discount = tax = 0
+    for shipment in order.shipments:
+        for item in shipment.items:
+            subtotal += item.unit_price * item.quantity
+            discount += item.discount * item.quantity
+            tax += unit_tax(item.unit_price - item.discount, item.tax_rate) * item.quantity
+    expense = sum(s.price for s in order.shipments)
+    return {
+        "subtotal": subtotal,
+        "expense_total": expense,
+        "discount_total": discount,
+        "tax_total": tax,
+        "grand_total": subtotal - discount + expense,
+    }
+
+
+def error_list(exc: ValidationError) -> list[dict[str, str]]:
+    """Turn a pydantic error into [{"path": "shipments[0].items[1].sku", "message": ...}]."""
+    result = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        message = err["msg"]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, PaymentMismatch):
+            loc = ["payment", "amount"]
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        result.append({"path": format_path(loc), "message": message})
+    return result
+
+
+def format_path(loc: list) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith("function-"):
+            continue
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(body)"

@@ -1,0 +1,99 @@
+"""Everything View Order shows, loaded with a fixed number of queries whatever the item count."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from panel.extensions import db
+from panel.models import AddressChange, Customer, Order, OrderAddress, OrderItem, Shipment
+
+
+@dataclass
+class ProductLine:
+    name: str
+    sku: str
+    quantity: int
+    total: int
+
+
+@dataclass
+class OrderDetails:
+    order: Order
+    customer: Customer | None
+    previous_orders: int
+    shipments: list[Shipment]
+    items_by_shipment: dict[int, list[OrderItem]]
+    product_lines: list[ProductLine]
+    address_changes: list[AddressChange]
+
+    @property
+    def unique_products(self) -> int:
+        return len(self.product_lines)
+
+
+def load(order_id: int) -> OrderDetails | None:
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            joinedload(Order.billing_address),
+            selectinload(Order.shipments).joinedload(Shipment.address),
+            selectinload(Order.items),
+        )
+    )
+    if order is None:
+        return None
+    customer = db.session.get(Customer, order.customer_id) if order.customer_id else None
+    if order.customer_id:
+        previous = db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.customer_id == order.customer_id)
+        )
+    else:
+        previous = db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.email == order.email)
+        )
+    items_by_shipment: dict[int, list[OrderItem]] = {s.id: [] for s in order.shipments}
+    lines: OrderedDict[tuple, ProductLine] = OrderedDict()
+    for item in order.items:
+        items_by_shipment.setdefault(item.shipment_id, []).append(item)
+        key = (item.sku, item.name, item.price_to_pay)
+        line = lines.get(key)
+        if line is None:
+            lines[key] = ProductLine(item.name, item.sku, 1, item.price_to_pay)
+        else:
+            line.quantity += 1
+            line.total += item.price_to_pay
+    changes = list(
+        db.session.scalars(
+            select(AddressChange)
+            .where(AddressChange.order_id == order.id)
+            .order_by(AddressChange.created_at.desc(), AddressChange.id.desc())
+        )
+    )
+    return OrderDetails(
+        order=order,
+        customer=customer,
+        previous_orders=previous,
+        shipments=list(order.shipments),
+        items_by_shipment=items_by_shipment,
+        product_lines=list(lines.values()),
+        address_changes=changes,
+    )
+
+
+def load_address(order_id: int, address_id: int) -> tuple[Order, OrderAddress, str] | None:
+    """The order and one of its addresses (billing or a shipment's), with its role."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return None
+    if order.billing_address_id == address_id:
+        return order, order.billing_address, "billing"
+    shipment = db.session.scalar(
+        select(Shipment).where(Shipment.order_id == order_id, Shipment.address_id == address_id)
+    )
+    if shipment is None:
+        return None
+    return order, shipment.address, "shipping"

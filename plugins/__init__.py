@@ -1,0 +1,1 @@
+"""Plugins bundled with Order Panel: the default behaviour, written with the same hooks."""
