@@ -8,6 +8,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from pydantic import ValidationError
 
 from panel.services import api_tokens, intake, users
@@ -21,7 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_group)
 
 
-@click.group("users", help="Manage back-office users.")
+@click.group("users", cls=AppGroup, help="Manage back-office users.")
 def users_group():
     pass
 
@@ -43,7 +44,7 @@ def create_user(email, name, role, password):
     click.echo(f"Created {user.role} {user.email}.")
 
 
-@click.group("api-tokens", help="Manage the tokens storefronts use to push orders.")
+@click.group("api-tokens", cls=AppGroup, help="Manage the tokens storefronts use to push orders.")
 def tokens_group():
     pass
 
@@ -70,7 +71,7 @@ def revoke_token(name):
     click.echo(f"Revoked the token {name!r}.")
 
 
-@click.group("orders", help="Bring orders in from files.")
+@click.group("orders", cls=AppGroup, help="Bring orders in from files.")
 def orders_group():
     pass
 
@@ -135,7 +136,7 @@ def import_orders(file):
         sys.exit(1)
 
 
-@click.group("demo", help="Demo data.")
+@click.group("demo", cls=AppGroup, help="Demo data.")
 def demo_group():
     pass
 

@@ -1,9 +1,23 @@
 """What every back-office page shares."""
 from __future__ import annotations
 
-from flask import redirect, url_for
+from functools import wraps
+
+from flask import abort, redirect, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_login import current_user
+
+
+def editors_only(view):
+    """Refuse a page that changes data (its form too) to users who may not change anything."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.can_edit:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 class PanelView(BaseView):

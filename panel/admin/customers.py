@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
-from panel.admin.base import PanelView
+from panel.admin.base import PanelView, editors_only
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
 from panel.extensions import db
@@ -47,6 +47,7 @@ class CustomersView(PanelView):
                            order_total=order_total)
 
     @expose("/<int:customer_id>/edit", methods=("GET", "POST"))
+    @editors_only
     def edit(self, customer_id: int):
         customer = self._customer(customer_id)
         values = {name: getattr(customer, name) or "" for name in service.CUSTOMER_FIELDS}
@@ -70,10 +71,12 @@ class CustomersView(PanelView):
                            errors=errors, salutations=SALUTATIONS), (400 if errors else 200)
 
     @expose("/<int:customer_id>/addresses/new", methods=("GET", "POST"))
+    @editors_only
     def add_address(self, customer_id: int):
         return self._address_form(self._customer(customer_id), None)
 
     @expose("/<int:customer_id>/addresses/<int:address_id>/edit", methods=("GET", "POST"))
+    @editors_only
     def edit_address(self, customer_id: int, address_id: int):
         customer = self._customer(customer_id)
         address = db.session.get(CustomerAddress, address_id)

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, request, stream_with_context
 from flask_admin import expose
 from flask_login import current_user
 
-from panel.admin.base import PanelView
+from panel.admin.base import PanelView, editors_only
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
 from panel.formatting import format_datetime, format_money
@@ -92,6 +92,7 @@ class OrdersView(PanelView):
         return self.render("orders/details.html", d=details, order=details.order)
 
     @expose("/<int:order_id>/addresses/<int:address_id>/edit", methods=("GET", "POST"))
+    @editors_only
     def edit_address(self, order_id: int, address_id: int):
         found = order_details.load_address(order_id, address_id)
         if found is None:

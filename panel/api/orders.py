@@ -72,7 +72,8 @@ def create_order():
     try:
         result = intake.receive_order(payload)
     except intake.IntakeConflict as exc:
-        return problem(409, "conflict", str(exc).capitalize() + ".",
+        message = str(exc)
+        return problem(409, "conflict", message[0].upper() + message[1:] + ".",
                        order_reference=exc.order_reference)
     order = result.order
     body = {

@@ -1,0 +1,88 @@
+"""Browser fixtures: the test app served on a free port, Debian's Chromium, a page per test.
+
+The live server serves the very ``app`` fixture of tests/conftest.py (wiped database, same
+config), so data made through ``app`` or its test client is what the browser sees.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from panel.extensions import db
+from panel.services.intake import receive_order
+from panel.services.intake_schema import OrderIn
+from tests.conftest import PASSWORD, order_payload
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+TIMEOUT_MS = 5_000
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on 127.0.0.1 (a free port) in a daemon thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) per test; closed before the server stops."""
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def login(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the form; on /login already (e.g. after a redirect) it stays there."""
+    if "/login" not in page.url:
+        page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#current-user")).to_be_visible()
+
+
+def make_order(app, **overrides) -> dict:
+    """Store an order through the intake service; return its id, reference and customer id."""
+    with app.app_context():
+        result = receive_order(OrderIn.model_validate(order_payload(**overrides)))
+        order = result.order
+        info = {
+            "id": order.id,
+            "reference": order.order_reference,
+            "customer_id": order.customer_id,
+            "billing_address_id": order.billing_address_id,
+        }
+        db.session.remove()
+    return info
+
+
+def customer_data(email: str, first_name: str, last_name: str) -> dict:
+    return {"email": email, "salutation": "Mrs", "first_name": first_name,
+            "last_name": last_name}
