@@ -141,6 +141,33 @@ def demo_group():
     pass
 
 
+DEMO_EMAIL = "demo@example.org"
+
+
+@demo_group.command("setup")
+@click.option("--orders", "count", default=500, show_default=True, type=click.IntRange(1))
+def setup(count):
+    """Seed demo orders if there are none, and (re)set the demo admin login; print it."""
+    import secrets
+
+    from panel.extensions import db
+    from panel.models import Order, User
+    from panel.services import demo
+
+    if db.session.scalar(db.select(Order.id).limit(1)) is None:
+        made = demo.seed_orders(count)
+        click.echo(f"Created {made:,} demo orders.")
+    password = secrets.token_urlsafe(9)
+    user = db.session.scalar(db.select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        users.create_user(DEMO_EMAIL, "Demo Admin", "admin", password)
+    else:
+        user.set_password(password)
+        user.active = True
+        db.session.commit()
+    click.echo(f"Demo login: {DEMO_EMAIL} / {password}")
+
+
 @demo_group.command("seed")
 @click.option("--orders", "count", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data.")

@@ -3,6 +3,7 @@ users of every role, a logged-in client that sends CSRF tokens, and order payloa
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tempfile
@@ -14,7 +15,9 @@ from flask_migrate import upgrade
 
 from panel import create_app
 from panel.extensions import db
-from panel.services import api_tokens, users
+from panel.models import User
+from panel.services import api_tokens
+from werkzeug.security import generate_password_hash
 
 PASSWORD = "correct horse battery"
 TEST_DB_URL = os.environ.get("PANEL_TEST_DATABASE_URL", "")
@@ -115,12 +118,19 @@ class PanelClient:
         return self.client.post(url, data=data, **kwargs)
 
 
+@functools.cache
+def password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
 def accounts(app):
-    """One user per role; returns {role: email}."""
+    """One user per role; returns {role: email}. (Hashed once: scrypt is slow on purpose.)"""
     with app.app_context():
         for role in ("admin", "agent", "viewer"):
-            users.create_user(f"{role}@example.org", f"{role.title()} User", role, PASSWORD)
+            db.session.add(User(email=f"{role}@example.org", name=f"{role.title()} User",
+                                role=role, active=True, password_hash=password_hash()))
+        db.session.commit()
     return {role: f"{role}@example.org" for role in ("admin", "agent", "viewer")}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
 
-from panel.services.intake_schema import format_path
+from panel.services.intake_schema import describe, format_path
 
 
 def parse_form(model: type[BaseModel], form, fields: tuple[str, ...]):
@@ -22,9 +22,5 @@ def parse_form(model: type[BaseModel], form, fields: tuple[str, ...]):
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for err in exc.errors(include_url=False):
-            path = format_path(list(err["loc"]))
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "must not be empty"
-            errors.setdefault(path, message)
+            errors.setdefault(format_path(list(err["loc"])), describe(err))
         return None, errors

@@ -21,6 +21,13 @@ CSV_COLUMNS = ("#", "Order Reference", "Created", "Customer Full Name", "Email",
                "Grand Total", "Currency", "Number of Items", "Store", "Payment Method")
 
 
+def spreadsheet_safe(value):
+    """Keep a cell from being read as a formula by spreadsheet programs (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
     parsed = ListArgs(args)
     query = order_search.OrderQuery(
@@ -65,12 +72,12 @@ class OrdersView(PanelView):
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
             for number, order in enumerate(order_search.iter_orders(query)):
-                writer.writerow([
+                writer.writerow([spreadsheet_safe(v) for v in (
                     order.id, order.order_reference, format_datetime(order.created_at),
                     order.customer_full_name, order.email, order.item_states,
                     format_money(order.grand_total, order.currency), order.currency,
                     order.item_count, order.store, order.payment_method,
-                ])
+                )])
                 if number % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

@@ -194,18 +194,40 @@ def order_totals(order: OrderIn) -> dict[str, int]:
     }
 
 
+FORMAT_HINTS = {
+    "country": "a two-letter country code such as DE",
+    "store": "capital letters, digits or _, such as DE",
+    "currency": "a three-letter currency code such as EUR",
+    "locale": "a locale such as de_DE",
+    "order_reference": "letters, digits, '.', '_' or '-', such as DE--1",
+}
+
+
+def describe(err: dict) -> str:
+    """Say what is wrong with one value, in words a person can act on."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    field = next((p for p in reversed(err["loc"]) if isinstance(p, str)), "")
+    if kind == "missing":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters long"
+    if kind == "string_pattern_mismatch":
+        return "must be " + FORMAT_HINTS.get(field, f"in the format {ctx['pattern']}")
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    return err["msg"].removeprefix("Value error, ")
+
+
 def error_list(exc: ValidationError) -> list[dict[str, str]]:
     """Turn a pydantic error into [{"path": "shipments[0].items[1].sku", "message": ...}]."""
     result = []
     for err in exc.errors(include_url=False):
         loc = list(err["loc"])
-        message = err["msg"]
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, PaymentMismatch):
+        if isinstance((err.get("ctx") or {}).get("error"), PaymentMismatch):
             loc = ["payment", "amount"]
-        if message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        result.append({"path": format_path(loc), "message": message})
+        result.append({"path": format_path(loc), "message": describe(err)})
     return result
 
 

@@ -1,0 +1,213 @@
+"""Sales > Orders: filters, search, sort, paging and the CSV export return the right rows."""
+import csv
+import io
+import re
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from panel.extensions import db
+from panel.models import Order, OrderItem
+from tests.conftest import order_payload
+
+
+def make(post_order, reference, *, email="anna@example.com", first="Anna", last="Schmidt",
+         store="DE", payment="invoice", created="2026-03-01T10:00:00+00:00", **extra):
+    payload = order_payload(order_reference=reference, store=store, created_at=created,
+                            payment={"method": payment, "amount": 5487}, **extra)
+    payload["customer"].update(email=email, first_name=first, last_name=last)
+    response = post_order(payload)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+@pytest.fixture
+def orders(app, post_order):
+    """Five orders with different customers, stores, payments, dates and states."""
+    ids = {
+        "DE--1": make(post_order, "DE--1", created="2026-01-05T08:00:00+00:00"),
+        "DE--2": make(post_order, "DE--2", email="bob@example.com", first="Bob",
+                      last="Baker", payment="paypal", created="2026-02-10T12:00:00+00:00"),
+        "AT--1": make(post_order, "AT--1", store="AT", email="carla@example.at", first="Carla",
+                      last="Schmidtke", created="2026-02-11T23:59:00+00:00"),
+        "DE--3": make(post_order, "DE--3", email="dora@example.com", first="Dora",
+                      last="Weber", payment="creditCard", created="2026-03-20T09:00:00+00:00"),
+        "DE--30": make(post_order, "DE--30", email="emil@example.org", first="Emil",
+                       last="Anders", created="2026-04-01T09:00:00+00:00"),
+    }
+    with app.app_context():
+        # DE--2 is partly shipped, AT--1 is paid: states as the state machine will leave them.
+        items = db.session.scalars(sa.select(OrderItem).where(OrderItem.order_id == ids["DE--2"])).all()
+        items[0].state_name = "shipped"
+        db.session.execute(sa.update(OrderItem).where(OrderItem.order_id == ids["AT--1"])
+                           .values(state_name="paid"))
+        db.session.execute(sa.update(Order).where(Order.id == ids["DE--2"])
+                           .values(item_states="new shipped"))
+        db.session.execute(sa.update(Order).where(Order.id == ids["AT--1"])
+                           .values(item_states="paid"))
+        db.session.commit()
+    return ids
+
+
+def references(response, status=200):
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    return re.findall(r'data-order-reference="([^"]+)"', response.get_data(as_text=True))
+
+
+@pytest.fixture
+def agent(as_role):
+    return as_role("agent")
+
+
+def test_newest_first_by_default(agent, orders):
+    assert references(agent.get("/sales/orders/")) == ["DE--30", "DE--3", "AT--1", "DE--2", "DE--1"]
+
+
+def test_columns_show_customer_states_total_and_item_count(agent, orders):
+    page = agent.get("/sales/orders/").get_data(as_text=True)
+    row = re.search(r'<tr data-order-reference="DE--2">(.*?)</tr>', page, re.S).group(1)
+    assert "Bob Baker" in row and "mailto:bob@example.com" in row
+    assert re.findall(r'state-label">(\w+)<', row) == ["new", "shipped"]
+    assert "€54.87" in row
+    assert re.search(r"<td>3</td>", row)
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ("DE--3", ["DE--30", "DE--3"]),  # exact or prefix of the reference
+        ("DE--30", ["DE--30"]),
+        ("bob@example.com", ["DE--2"]),  # exact email
+        ("carla@", ["AT--1"]),  # email prefix
+        ("BOB@EXAMPLE", ["DE--2"]),  # case does not matter
+        ("Schmidt", ["AT--1", "DE--1"]),  # last name prefix: Schmidt and Schmidtke
+        ("schmidtke", ["AT--1"]),
+        ("Anna Schmidt", ["DE--1"]),  # first and last name
+        ("Emil", ["DE--30"]),  # first name
+        ("nobody", []),
+        ("chmidt", []),  # no infix matching: it could not use an index
+    ],
+)
+def test_search(agent, orders, term, expected):
+    assert references(agent.get("/sales/orders/", query_string={"q": term})) == expected
+
+
+def test_filter_by_state_matches_orders_with_any_item_in_it(agent, orders):
+    assert references(agent.get("/sales/orders/?state=shipped")) == ["DE--2"]
+    assert references(agent.get("/sales/orders/?state=shipped&state=paid")) == ["AT--1", "DE--2"]
+    assert references(agent.get("/sales/orders/?state=closed")) == []
+
+
+def test_filter_by_store_and_payment_method(agent, orders):
+    assert references(agent.get("/sales/orders/?store=AT")) == ["AT--1"]
+    assert references(agent.get("/sales/orders/?payment=paypal&payment=creditCard")) == ["DE--3", "DE--2"]
+    assert references(agent.get("/sales/orders/?store=DE&payment=invoice")) == ["DE--30", "DE--1"]
+
+
+def test_filter_by_created_date_range_includes_both_days(agent, orders):
+    assert references(agent.get("/sales/orders/?from=2026-02-10&to=2026-02-11")) == ["AT--1", "DE--2"]
+    assert references(agent.get("/sales/orders/?from=2026-03-20")) == ["DE--30", "DE--3"]
+    assert references(agent.get("/sales/orders/?to=2026-01-05")) == ["DE--1"]
+
+
+def test_filters_and_search_combine(agent, orders):
+    assert references(agent.get("/sales/orders/?q=Schmidt&store=DE")) == ["DE--1"]
+
+
+def test_filter_choices_list_the_values_in_use(agent, orders):
+    page = agent.get("/sales/orders/").get_data(as_text=True)
+    states = re.search(r'<select multiple class="form-control" id="state".*?</select>', page, re.S)
+    assert re.findall(r'<option value="(\w+)"', states.group(0)) == ["new", "paid", "shipped"]
+    stores = re.search(r'id="store".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\w+)"', stores) == ["AT", "DE"]
+
+
+@pytest.mark.parametrize(
+    "sort, direction, expected",
+    [
+        ("reference", "asc", ["AT--1", "DE--1", "DE--2", "DE--3", "DE--30"]),
+        ("email", "asc", ["DE--1", "DE--2", "AT--1", "DE--3", "DE--30"]),
+        ("created", "asc", ["DE--1", "DE--2", "AT--1", "DE--3", "DE--30"]),
+        ("id", "desc", ["DE--30", "DE--3", "AT--1", "DE--2", "DE--1"]),
+    ],
+)
+def test_sort(agent, orders, sort, direction, expected):
+    response = agent.get(f"/sales/orders/?sort={sort}&dir={direction}")
+    assert references(response) == expected
+
+
+def test_sort_by_grand_total_and_items_is_stable(app, agent, post_order):
+    cheap = order_payload(order_reference="CHEAP", payment={"method": "invoice", "amount": 2489})
+    cheap["shipments"][0]["items"] = cheap["shipments"][0]["items"][:1]
+    cheap["shipments"][0]["items"][0]["quantity"] = 1
+    post_order(cheap)
+    make(post_order, "MID-A")
+    make(post_order, "MID-B")
+    assert references(agent.get("/sales/orders/?sort=grand_total&dir=asc")) == ["CHEAP", "MID-A", "MID-B"]
+    assert references(agent.get("/sales/orders/?sort=items&dir=desc")) == ["MID-B", "MID-A", "CHEAP"]
+
+
+def test_page_size_and_paging(agent, orders):
+    first = agent.get("/sales/orders/?per_page=10").get_data(as_text=True)
+    assert "5 found, page 1 of 1" in first
+    assert agent.get("/sales/orders/?page=2").status_code == 200
+    assert references(agent.get("/sales/orders/?page=2")) == []
+
+
+def test_count_is_capped_beyond_ten_thousand(app, agent, monkeypatch, orders):
+    from panel.services import order_search
+
+    monkeypatch.setattr(order_search, "COUNT_CAP", 3)
+    page = agent.get("/sales/orders/?per_page=10").get_data(as_text=True)
+    assert "3+ found" in page
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("from=yesterday", "Created from: 'yesterday' is not a date"),
+        ("from=2026-03-02&to=2026-03-01", "the start 2026-03-02 is after the end 2026-03-01"),
+        ("sort=password_hash", "sort: 'password_hash' is not one of"),
+        ("per_page=1000000", "per_page: '1000000' is not one of 10, 25, 50, 100"),
+        ("page=-1", "page: '-1' is not a page number"),
+    ],
+)
+def test_bad_list_parameters_are_named_not_ignored(agent, orders, query, message):
+    response = agent.get(f"/sales/orders/?{query}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message.replace("'", "&#39;") in page
+    assert references(response, 400) == []  # no silently unfiltered list
+
+
+def test_csv_export_streams_the_filtered_set(agent, orders):
+    response = agent.get("/sales/orders/export.csv?store=DE&payment=invoice&page=1&per_page=10")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:7] == ["#", "Order Reference", "Created", "Customer Full Name", "Email",
+                           "Order State", "Grand Total"]
+    assert [r[1] for r in rows[1:]] == ["DE--30", "DE--1"]
+    assert rows[2][3] == "Mrs Anna Schmidt" and rows[2][6] == "€54.87"
+
+
+def test_csv_export_of_everything_is_not_paged(app, agent, orders):
+    rows = list(csv.reader(io.StringIO(agent.get("/sales/orders/export.csv").get_data(as_text=True))))
+    assert len(rows) == 1 + 5
+
+
+def test_csv_export_refuses_bad_filters(agent, orders):
+    response = agent.get("/sales/orders/export.csv?from=nope")
+    assert response.status_code == 400
+    assert "not a date" in response.get_data(as_text=True)
+
+
+def test_csv_export_defuses_spreadsheet_formulas(agent, post_order):
+    payload = order_payload(order_reference="F-1")
+    payload["customer"].update(first_name='=HYPERLINK("http://x")', last_name="Smith")
+    del payload["customer"]["salutation"]
+    assert post_order(payload).status_code == 201
+    rows = list(csv.reader(io.StringIO(agent.get("/sales/orders/export.csv").get_data(as_text=True))))
+    assert rows[1][3] == "'=HYPERLINK(\"http://x\") Smith"
