@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -44,6 +44,7 @@ def login():
         if user is None:
             flash(LOGIN_FAILED, "error")
         else:
+            session.permanent = True  # expires after PANEL_SESSION_HOURS without a request
             login_user(user)
             return redirect(next_url or url_for("admin.index"))
     return render_template("login.html", form=form), (200 if request.method == "GET" else 400)

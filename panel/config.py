@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 DEV_SECRET_WARNING = (
@@ -62,7 +63,7 @@ def from_environment(instance_path: str) -> dict:
         "PANEL_DEFAULT_PROCESS": env.get("PANEL_DEFAULT_PROCESS", "DefaultOrder01"),
         "PANEL_PAYMENT_PROCESSES": parse_mapping(env.get("PANEL_PAYMENT_PROCESSES", "")),
         "PANEL_PAGE_SIZES": (10, 25, 50, 100),
-        "PANEL_SESSION_HOURS": _int("PANEL_SESSION_HOURS", 12),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("PANEL_SESSION_HOURS", 12)),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

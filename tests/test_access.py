@@ -196,3 +196,12 @@ def test_viewer_pages_hide_the_edit_buttons(as_role, order_id, app):
     for url in (f"/sales/orders/{order_id}", f"/customers/{customer_id}", "/customers/"):
         assert ">Edit" not in viewer.get(url).get_data(as_text=True), url
         assert ">Edit" in agent.get(url).get_data(as_text=True), url
+
+
+def test_login_session_expires_after_the_configured_hours(app, as_role):
+    from datetime import timedelta
+
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
+    agent = as_role("agent")
+    cookie = agent.client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None

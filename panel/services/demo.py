@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from panel.services import intake
+from panel.services import intake, intake_bulk
 from panel.services.intake_schema import OrderIn
 
 STORES = (
@@ -160,7 +160,7 @@ def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) 
         size = min(batch, count - made)
         payloads = [OrderIn.model_validate(make_order(rng, made + i, customers, now))
                     for i in range(size)]
-        made += intake.receive_orders_in_bulk(payloads, adjust=adjust).created
+        made += intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust).created
         if progress and count > batch:
             progress(made)
     return made
