@@ -57,4 +57,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Readers no longer wait for a writer (and the reverse) in a file database.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

@@ -1,6 +1,7 @@
 """Reading plain HTML forms through the same pydantic schemas that the API uses."""
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from pydantic import BaseModel, ValidationError
 
 from panel.services.intake_schema import describe, format_path
@@ -24,3 +25,12 @@ def parse_form(model: type[BaseModel], form, fields: tuple[str, ...]):
         for err in exc.errors(include_url=False):
             errors.setdefault(format_path(list(err["loc"])), describe(err))
         return None, errors
+
+
+class AdminForm(FlaskForm):
+    """The base of Flask-Admin's model forms: Flask-WTF's CSRF (the app's one scheme), and
+    the edited object kept as ``_obj``, which Flask-Admin's Unique validator compares with."""
+
+    def __init__(self, *args, **kwargs):
+        self._obj = kwargs.get("obj")
+        super().__init__(*args, **kwargs)

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from panel.admin.forms import AdminForm
 from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
 
 
 class UsersView(ModelView):
-    form_base_class = FlaskForm  # one CSRF scheme for the whole app (see STACK.md)
+    form_base_class = AdminForm  # one CSRF scheme for the whole app (see STACK.md)
     named_filter_urls = True
     can_view_details = False
     column_list = ("email", "name", "role", "active", "last_login_at", "created_at")
@@ -30,7 +30,7 @@ class UsersView(ModelView):
     }
     form_overrides = {"role": SelectField}
     form_args = {
-        "role": {"choices": [(r, r) for r in ROLES]},
+        "role": {"choices": list(ROLES)},
         "email": {"validators": [InputRequired(), Length(max=254),
                             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Not an email address.")]},
         "name": {"validators": [InputRequired(), Length(max=100)]},
