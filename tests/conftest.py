@@ -6,18 +6,17 @@ import copy
 import functools
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
 
 from panel import create_app
 from panel.extensions import db
 from panel.models import User
 from panel.services import api_tokens
-from werkzeug.security import generate_password_hash
 
 PASSWORD = "correct horse battery"
 TEST_DB_URL = os.environ.get("PANEL_TEST_DATABASE_URL", "")

@@ -16,7 +16,7 @@ def page_urls(app, order_id):
     """Every back-office GET page in the URL map, with real ids filled in."""
     with app.app_context():
         from panel.extensions import db
-        from panel.models import Customer, CustomerAddress, Order
+        from panel.models import CustomerAddress, Order
 
         order = db.session.get(Order, order_id)
         ids = {

@@ -2,7 +2,6 @@
 import csv
 import io
 import re
-from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa

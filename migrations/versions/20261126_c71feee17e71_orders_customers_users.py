@@ -1,12 +1,11 @@
 """orders, customers, users
 
 Revision ID: c71feee17e71
-Revises: 
+Revises:
 Created: 2026-11-26 06:12:14.090238
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c71feee17e71'
 down_revision = None

@@ -11,6 +11,8 @@ from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 class UsersView(ModelView):
     form_base_class = AdminForm  # one CSRF scheme for the whole app (see STACK.md)
@@ -32,7 +34,7 @@ class UsersView(ModelView):
     form_args = {
         "role": {"choices": list(ROLES)},
         "email": {"validators": [InputRequired(), Length(max=254),
-                            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Not an email address.")]},
+                            Regexp(EMAIL_PATTERN, message="Not an email address.")]},
         "name": {"validators": [InputRequired(), Length(max=100)]},
     }
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy import func, or_, select
@@ -79,11 +79,11 @@ def _filtered(query: CustomerQuery):
             )
         stmt = stmt.where(or_(*conditions))
     if query.registered_from:
-        start = datetime.combine(query.registered_from, time.min, tzinfo=timezone.utc)
+        start = datetime.combine(query.registered_from, time.min, tzinfo=UTC)
         stmt = stmt.where(Customer.created_at >= start)
     if query.registered_to:
         end = datetime.combine(query.registered_to + timedelta(days=1), time.min,
-                               tzinfo=timezone.utc)
+                               tzinfo=UTC)
         stmt = stmt.where(Customer.created_at < end)
     return stmt
 

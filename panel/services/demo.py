@@ -6,7 +6,7 @@ default process (pay, ship, deliver, close; some cancelled or returned), history
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from panel.services import intake, intake_bulk
 from panel.services.intake_schema import OrderIn
@@ -32,6 +32,9 @@ CITIES = {
     "GB": (("London", "EC1A 1BB"), ("Leeds", "LS1 1UR"), ("Bristol", "BS1 4DJ"),
            ("Manchester", "M1 1AE")),
 }
+# Matches FIRST_NAMES one to one.
+SALUTATIONS = ("Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms",
+               "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms", "Mr", "Ms")
 STREETS = ("Hauptstraße", "Bahnhofstraße", "Gartenweg", "Main Street", "High Street",
            "Oak Avenue", "Lindenallee", "Schillerstraße", "Park Lane", "Mühlweg")
 PRODUCTS = (
@@ -61,14 +64,14 @@ DEMO_ACTOR = "system (demo data)"
 
 
 def _weighted(rng: random.Random, options):
-    values, weights = zip(*[(o[:-1] if len(o) > 2 else o[0], o[-1]) for o in options])
+    values, weights = zip(*[(o[:-1] if len(o) > 2 else o[0], o[-1]) for o in options], strict=True)
     return rng.choices(values, weights=weights)[0]
 
 
-def _address(rng, country, first, last):
+def _address(rng, country, first, last, salutation):
     city, zip_code = rng.choice(CITIES[country])
     return {
-        "salutation": rng.choice(("Mr", "Mrs", "Ms", "Dr")),
+        "salutation": salutation,
         "first_name": first,
         "last_name": last,
         "country": country,
@@ -79,16 +82,18 @@ def _address(rng, country, first, last):
     }
 
 
-def make_order(rng: random.Random, number: int, customers: int, now: datetime) -> dict:
-    """One realistic incoming order, as a storefront would send it."""
+def make_order(rng: random.Random, number: int, count: int, now: datetime) -> dict:
+    """The ``number``-th of ``count`` realistic orders of the past year, oldest first."""
+    customers = max(1, count // 5)
     store, currency, locale, country = _weighted(rng, STORES)
     guest = rng.random() < 0.1
     customer_no = rng.randrange(customers)
     first = FIRST_NAMES[customer_no % len(FIRST_NAMES)]
+    salutation = SALUTATIONS[customer_no % len(FIRST_NAMES)]
     last = LAST_NAMES[(customer_no // len(FIRST_NAMES)) % len(LAST_NAMES)]
     email = (f"guest{number}@example.net" if guest
              else f"{first.lower()}.{customer_no}@example.com")
-    billing = _address(rng, country, first, last)
+    billing = _address(rng, country, first, last, salutation)
     shipments = []
     total = 0
     for _ in range(rng.choices((1, 2, 3), weights=(75, 20, 5))[0]):
@@ -103,16 +108,18 @@ def make_order(rng: random.Random, number: int, customers: int, now: datetime) -
                           "discount": discount})
             total += (unit_price - discount) * quantity
         total += price
-        address = billing if rng.random() < 0.8 else _address(rng, country, first, last)
+        address = billing
+        if rng.random() < 0.2:  # sent somewhere else, e.g. to the office
+            address = _address(rng, country, first, last, salutation)
         shipments.append({"method": method, "carrier": carrier, "price": price,
                           "address": address, "items": items})
-    created = now - timedelta(minutes=int(rng.random() ** 2 * 365 * 24 * 60))
+    created = now - timedelta(days=365) * (1 - (number + rng.random()) / count)
     return {
         "store": store,
         "currency": currency,
         "locale": locale,
         "created_at": created.isoformat(),
-        "customer": {"email": email, "salutation": billing["salutation"], "first_name": first,
+        "customer": {"email": email, "salutation": salutation, "first_name": first,
                      "last_name": last, "is_guest": guest},
         "billing_address": billing,
         "shipments": shipments,
@@ -152,13 +159,12 @@ def age_plan(rng: random.Random, now: datetime):
 def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) -> int:
     """Create ``count`` demo orders in batches; return how many were stored."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    customers = max(1, count // 5)
+    now = datetime.now(UTC).replace(microsecond=0)
     adjust = age_plan(rng, now)
     made = 0
     while made < count:
         size = min(batch, count - made)
-        payloads = [OrderIn.model_validate(make_order(rng, made + i, customers, now))
+        payloads = [OrderIn.model_validate(make_order(rng, made + i, count, now))
                     for i in range(size)]
         made += intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust).created
         if progress and count > batch:

@@ -256,7 +256,8 @@ def _build_order(payload: OrderIn, reference: str, digest: str, customer: Custom
     if customer is not None:
         order.customer_id = customer.id
         order.customer_reference = customer.customer_reference
-    for shipment_row, address_row, units in zip(plan.shipments, plan.shipment_addresses, plan.items):
+    parts = zip(plan.shipments, plan.shipment_addresses, plan.items, strict=True)
+    for shipment_row, address_row, units in parts:
         shipment = Shipment(**shipment_row, address=OrderAddress(**address_row), order=order)
         for unit in units:
             columns = {k: v for k, v in unit.items() if k != "history"}

@@ -67,10 +67,10 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     references = _references_in_bulk(accepted)
     plans = [
         plan_order(p, ref, fingerprint(p), select_process(p.payment.method))
-        for p, ref in zip(accepted, references)
+        for p, ref in zip(accepted, references, strict=True)
     ]
     if adjust is not None:
-        for plan, payload in zip(plans, accepted):
+        for plan, payload in zip(plans, accepted, strict=True):
             adjust(plan, payload)
     _insert_plans(plans, [customers.get(_customer_key(p)) for p in accepted])
     db.session.commit()
@@ -129,7 +129,7 @@ def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
         rows = list(new_rows.values())
         _lock_for_writing()
         customer_rows = []
-        for row, customer_id in zip(rows, reserve_ids(Customer, len(rows))):
+        for row, customer_id in zip(rows, reserve_ids(Customer, len(rows)), strict=True):
             if row["customer_reference"].startswith("pending-"):
                 row["customer_reference"] = customer_reference_for(row["_store"], customer_id)
             customer_rows.append({k: v for k, v in row.items() if not k.startswith("_")}
@@ -138,7 +138,7 @@ def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
                 result[key] = (customer_id, row["customer_reference"])
         _insert(Customer, customer_rows)
         _insert(CustomerAddress, [dict(row["_address"], customer_id=c["id"])
-                                  for row, c in zip(rows, customer_rows)])
+                                  for row, c in zip(rows, customer_rows, strict=True)])
     return result
 
 
@@ -163,7 +163,8 @@ def reserve_ids(model, count: int) -> list[int]:
     table = model.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
+                 " FROM generate_series(1, :n)"),
             {"table": table.name, "n": count},
         )
         return [row[0] for row in rows]
@@ -190,7 +191,7 @@ def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None
     shipment_ids = iter(reserve_ids(Shipment, sum(len(p.shipments) for p in plans)))
     item_ids = iter(reserve_ids(OrderItem, sum(len(u) for p in plans for u in p.items)))
 
-    for plan, customer in zip(plans, customers):
+    for plan, customer in zip(plans, customers, strict=True):
         billing_id = next(address_ids)
         address_rows.append(dict(plan.billing_address, id=billing_id))
         order_id = next(order_ids)
@@ -198,7 +199,8 @@ def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None
         if customer is not None:
             row["customer_id"], row["customer_reference"] = customer
         order_rows.append(row)
-        for shipment, address, units in zip(plan.shipments, plan.shipment_addresses, plan.items):
+        parts = zip(plan.shipments, plan.shipment_addresses, plan.items, strict=True)
+        for shipment, address, units in parts:
             address_id, shipment_id = next(address_ids), next(shipment_ids)
             address_rows.append(dict(address, id=address_id))
             shipment_rows.append(dict(shipment, id=shipment_id, order_id=order_id,
