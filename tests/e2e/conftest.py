@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from panel.extensions import db
 from panel.services.intake import receive_order
@@ -21,7 +21,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 10_000  # generous: the machine may be busy with other test runs
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +33,39 @@ def browser():
         browser.close()
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Keep the request log out of test output; errors are still logged."""
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+def _closing(wsgi_app):
+    """Read each response whole and close it before werkzeug starts writing.
+
+    When the browser drops a connection mid-response (it navigates on while a script is
+    still loading), werkzeug's development server skips ``close()`` on the response, so a
+    static file stays open and its ResourceWarning fails the test under
+    ``filterwarnings = error``. Test pages are small, so buffering them costs nothing.
+    """
+
+    def app(environ, start_response):
+        iterable = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    return app
+
+
 @pytest.fixture
 def live_server(app):
     """Serve the test app on 127.0.0.1 (a free port) in a daemon thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True,
+                         request_handler=_QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
