@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from panel.extensions import db, login_manager
 from panel.models import User
@@ -48,15 +46,3 @@ def enforce_access():
     if request.method not in SAFE_METHODS and not current_user.can_edit:
         abort(403)
     return None
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """Make SQLite enforce foreign keys and wait for a writer instead of failing at once."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        # Readers no longer wait for a writer (and the reverse) in a file database.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()

@@ -155,9 +155,9 @@ def test_page_size_and_paging(agent, orders):
 
 
 def test_count_is_capped_beyond_ten_thousand(app, agent, monkeypatch, orders):
-    from panel.services import order_search
+    from panel.services import paging
 
-    monkeypatch.setattr(order_search, "COUNT_CAP", 3)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
     page = agent.get("/sales/orders/?per_page=10").get_data(as_text=True)
     assert "3+ found" in page
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -40,11 +41,22 @@ def revoke_token(name: str) -> None:
     db.session.commit()
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
 def token_for(presented: str) -> ApiToken | None:
-    """The token row matching a presented bearer token, or None."""
+    """The token row matching a presented bearer token, or None.
+
+    Marks it used at most every few minutes, in a transaction of its own: writing the row
+    on every request would make every intake wait for the token's row lock.
+    """
     if not presented:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(presented)))
-    if token is not None:
-        token.last_used_at = utcnow()
+    now = utcnow()
+    if token is not None and (
+        token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
+    ):
+        token.last_used_at = now
+        db.session.commit()
     return token

@@ -9,13 +9,14 @@ from sqlalchemy import func, or_, select
 
 from panel.extensions import db
 from panel.models import Customer, Order
-from panel.services.intake_schema import Email, OptionalText, Text, _Strict
-from panel.services.order_search import COUNT_CAP, _starts_with
+from panel.services.intake_schema import Email, OptionalText, StrictModel, Text
+from panel.services.order_search import starts_with
+from panel.services.paging import ResultPage, fetch_page
 
 CUSTOMER_ORDERS_SHOWN = 50
 
 
-class CustomerDetailsIn(_Strict):
+class CustomerDetailsIn(StrictModel):
     """The fields of Edit Customer."""
 
     salutation: Literal["Mr", "Mrs", "Dr", "Ms", "n/a"] | None = None
@@ -42,25 +43,6 @@ class CustomerQuery:
     per_page: int = 10
 
 
-@dataclass
-class CustomerPage:
-    customers: list[Customer]
-    total: int
-    total_is_capped: bool
-    page: int
-    per_page: int
-
-    @property
-    def total_label(self) -> str:
-        return f"{self.total:,}+" if self.total_is_capped else f"{self.total:,}"
-
-    @property
-    def has_next(self) -> bool:
-        return len(self.customers) == self.per_page and (
-            self.total_is_capped or self.page * self.per_page < self.total
-        )
-
-
 def _filtered(query: CustomerQuery):
     stmt = select(Customer)
     term = " ".join(query.search.split())
@@ -68,14 +50,14 @@ def _filtered(query: CustomerQuery):
         parts = term.split(" ", 1)
         conditions = [
             Customer.customer_reference == term,
-            _starts_with(Customer.email, term.lower()),
-            _starts_with(func.lower(Customer.last_name), term.lower()),
-            _starts_with(func.lower(Customer.first_name), term.lower()),
+            starts_with(Customer.email, term.lower()),
+            starts_with(func.lower(Customer.last_name), term.lower()),
+            starts_with(func.lower(Customer.first_name), term.lower()),
         ]
         if len(parts) == 2:
             conditions.append(
                 (func.lower(Customer.first_name) == parts[0].lower())
-                & _starts_with(func.lower(Customer.last_name), parts[1].lower())
+                & starts_with(func.lower(Customer.last_name), parts[1].lower())
             )
         stmt = stmt.where(or_(*conditions))
     if query.registered_from:
@@ -88,18 +70,10 @@ def _filtered(query: CustomerQuery):
     return stmt
 
 
-def find_customers(query: CustomerQuery) -> CustomerPage:
-    stmt = (
-        _filtered(query)
-        .order_by(Customer.created_at.desc(), Customer.id.desc())
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    )
-    customers = list(db.session.scalars(stmt))
-    capped = _filtered(query).with_only_columns(Customer.id).limit(COUNT_CAP + 1)
-    total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
-    return CustomerPage(customers, min(total, COUNT_CAP), total > COUNT_CAP, query.page,
-                        query.per_page)
+def find_customers(query: CustomerQuery) -> ResultPage:
+    """One page of matching customers, newest first."""
+    return fetch_page(_filtered(query), (Customer.created_at.desc(), Customer.id.desc()),
+                      Customer.id, query.page, query.per_page)
 
 
 def customer_orders(customer: Customer) -> tuple[list[Order], int]:

@@ -66,27 +66,27 @@ def receive_order(payload: OrderIn) -> IntakeResult:
     Raises IntakeConflict when the reference is taken by an order with other content.
     """
     digest = fingerprint(payload)
-    if payload.order_reference:
-        existing = _find_by_reference(payload.order_reference, digest)
-        if existing is not None:
-            return IntakeResult(existing, created=False)
-    try:
-        customer = _link_customer(payload)
-        reference = payload.order_reference or next_references(payload.store, 1)[0]
-        order = _build_order(payload, reference, digest, customer)
-        db.session.add(order)
-        db.session.flush()
-        _write_initial_history(order.items, order.created_at)
-        db.session.commit()
-    except IntegrityError:
-        # Another request stored the same reference (or customer) a moment ago.
-        db.session.rollback()
+    for attempt in (1, 2):
         if payload.order_reference:
             existing = _find_by_reference(payload.order_reference, digest)
             if existing is not None:
                 return IntakeResult(existing, created=False)
-        raise
-    return IntakeResult(order, created=True)
+        try:
+            customer = _link_customer(payload)
+            reference = payload.order_reference or next_references(payload.store, 1)[0]
+            order = _build_order(payload, reference, digest, customer)
+            db.session.add(order)
+            db.session.flush()
+            _write_initial_history(order.items, order.created_at)
+            db.session.commit()
+            return IntakeResult(order, created=True)
+        except IntegrityError:
+            # A concurrent request stored the same reference or created the same customer
+            # a moment ago: look again, now that its rows are visible.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _find_by_reference(reference: str, digest: str) -> Order | None:

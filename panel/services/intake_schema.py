@@ -62,11 +62,11 @@ def OptionalText(max_length: int):  # noqa: N802
     ]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AddressIn(_Strict):
+class AddressIn(StrictModel):
     """A postal address, as on the Edit Address for Order page."""
 
     salutation: Literal["Mr", "Mrs", "Dr", "Ms", "n/a"] | None = None
@@ -90,7 +90,7 @@ class AddressIn(_Strict):
     comment: OptionalText(5000) = None
 
 
-class CustomerIn(_Strict):
+class CustomerIn(StrictModel):
     """Who ordered. Linked by customer_reference, else by email, else created."""
 
     customer_reference: OptionalText(64) = None
@@ -102,7 +102,7 @@ class CustomerIn(_Strict):
     is_guest: bool = Field(False, description="A guest order links no customer record.")
 
 
-class ItemIn(_Strict):
+class ItemIn(StrictModel):
     sku: Text(64)
     name: Text(255)
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_UNITS_PER_ORDER)]
@@ -117,7 +117,7 @@ class ItemIn(_Strict):
         return self
 
 
-class ShipmentIn(_Strict):
+class ShipmentIn(StrictModel):
     method: Text(100)
     carrier: Text(100)
     price: Money
@@ -126,12 +126,12 @@ class ShipmentIn(_Strict):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=200)]
 
 
-class PaymentIn(_Strict):
+class PaymentIn(StrictModel):
     method: Text(64)
     amount: Annotated[Money, Field(description="Must equal the order's grand total.")]
 
 
-class OrderIn(_Strict):
+class OrderIn(StrictModel):
     """An order as the storefront sends it."""
 
     order_reference: Annotated[

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, exists, or_, select, text
 
 from panel.extensions import db
 from panel.models import Order, OrderItem
+from panel.services.paging import ResultPage, fetch_page
 
-COUNT_CAP = 10_000
 PREFIX_END = "\U0010ffff"  # sorts after every character: [t, t + PREFIX_END) is "starts with t"
 
 SORTS = {
@@ -44,32 +44,8 @@ class OrderQuery:
     per_page: int = 10
 
 
-@dataclass
-class OrderPage:
-    orders: list[Order]
-    total: int  # exact up to COUNT_CAP
-    total_is_capped: bool
-    page: int
-    per_page: int
-
-    @property
-    def total_label(self) -> str:
-        return f"{self.total:,}+" if self.total_is_capped else f"{self.total:,}"
-
-    @property
-    def has_next(self) -> bool:
-        return len(self.orders) == self.per_page and (
-            self.total_is_capped or self.page * self.per_page < self.total
-        )
-
-    @property
-    def last_page(self) -> int | None:
-        if self.total_is_capped:
-            return None
-        return max(1, -(-self.total // self.per_page))
-
-
-def _starts_with(column, prefix: str):
+def starts_with(column, prefix: str):
+    """``column`` begins with ``prefix``, as a range an ordinary B-tree index serves."""
     return and_(column >= prefix, column < prefix + PREFIX_END)
 
 
@@ -80,10 +56,10 @@ def search_condition(term: str):
         return None
     lowered = term.lower()
     conditions = [
-        _starts_with(Order.order_reference, term),
-        _starts_with(Order.email, lowered),
-        _starts_with(Order.search_full_name, lowered),
-        _starts_with(Order.search_last_name, lowered),
+        starts_with(Order.order_reference, term),
+        starts_with(Order.email, lowered),
+        starts_with(Order.search_full_name, lowered),
+        starts_with(Order.search_last_name, lowered),
     ]
     return or_(*conditions)
 
@@ -113,34 +89,23 @@ def filtered(query: OrderQuery):
     return stmt
 
 
-def sorted_query(query: OrderQuery):
+def ordering(query: OrderQuery) -> tuple:
+    """The sort the user chose, with the id as a tie-breaker so pages never overlap."""
     column = SORTS.get(query.sort, SORTS[DEFAULT_SORT])
-    stmt = filtered(query)
     if query.descending:
-        return stmt.order_by(column.desc(), Order.id.desc())
-    return stmt.order_by(column.asc(), Order.id.asc())
+        return column.desc(), Order.id.desc()
+    return column.asc(), Order.id.asc()
 
 
-def find_orders(query: OrderQuery) -> OrderPage:
+def find_orders(query: OrderQuery) -> ResultPage:
     """One page of matching orders, with the count of all matches up to COUNT_CAP."""
-    page = max(1, query.page)
-    stmt = sorted_query(query).limit(query.per_page).offset((page - 1) * query.per_page)
-    orders = list(db.session.scalars(stmt))
-    capped = filtered(query).with_only_columns(Order.id).limit(COUNT_CAP + 1)
-    total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
-    return OrderPage(
-        orders=orders,
-        total=min(total, COUNT_CAP),
-        total_is_capped=total > COUNT_CAP,
-        page=page,
-        per_page=query.per_page,
-    )
+    return fetch_page(filtered(query), ordering(query), Order.id, query.page, query.per_page)
 
 
 def iter_orders(query: OrderQuery, batch: int = 1000):
     """Every matching order in list order, fetched in batches, for the CSV export."""
     result = db.session.execute(
-        sorted_query(query).execution_options(yield_per=batch)
+        filtered(query).order_by(*ordering(query)).execution_options(yield_per=batch)
     ).scalars()
     yield from result
 
