@@ -1,8 +1,8 @@
 """Finding orders: the filters, search, sort and paging of Sales > Orders, and its CSV export.
 
-Every condition here is served by an index: search is exact or prefix on lower-cased
-columns, the state filter goes through (state_name, order_id), and the total is counted
-only up to COUNT_CAP rows.
+Every filter and search condition here can use an index: search is exact or prefix on
+lower-cased columns, the state filter goes through (state_name, order_id), and the total is
+counted only up to COUNT_CAP rows. (Sorting by grand total or item count has no index yet.)
 """
 from __future__ import annotations
 
