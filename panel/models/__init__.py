@@ -9,6 +9,7 @@ from panel.models.order import (
     ReferenceSequence,
     Shipment,
 )
+from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
 from panel.models.user import ApiToken, User
 
 __all__ = [
@@ -16,11 +17,14 @@ __all__ = [
     "ApiToken",
     "Customer",
     "CustomerAddress",
+    "EventTimeout",
     "ItemStateHistory",
     "Order",
     "OrderAddress",
     "OrderItem",
+    "OutboundEmail",
     "ReferenceSequence",
     "Shipment",
+    "TransitionLog",
     "User",
 ]

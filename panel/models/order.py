@@ -78,6 +78,7 @@ class Order(db.Model):
     canceled_total: Mapped[int] = mapped_column(Integer, default=0)
     payment_method: Mapped[str] = mapped_column(String(64), index=True)
     payment_amount: Mapped[int] = mapped_column(Integer)
+    payment_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cart_note: Mapped[str | None] = mapped_column(Text)
     # SHA-256 of the intake payload: the same reference with other content is a conflict.
     intake_fingerprint: Mapped[str | None] = mapped_column(String(64))

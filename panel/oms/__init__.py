@@ -1,0 +1,1 @@
+"""The order state machine: process definitions, the XML loader, the linter, the engine."""
