@@ -4,12 +4,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pluggy
 from flask import Flask
 
 from panel import config as panel_config
 from panel.extensions import csrf, db, login_manager, mail, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+hookimpl = pluggy.HookimplMarker("panel")
+"""Mark a plugin's hook implementations: ``@panel.hookimpl``."""
 log = logging.getLogger("panel")
 
 
@@ -37,12 +40,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from panel import auth, security
+    from panel import auth, plugins, security
     from panel.admin import init_admin
     from panel.api import api
     from panel.cli import register_commands
     from panel.formatting import register_filters
 
+    plugins.init_app(app)
     security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api, url_prefix="/api/v1")

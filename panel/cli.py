@@ -20,6 +20,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     app.cli.add_command(orders_group)
     app.cli.add_command(demo_group)
+    app.cli.add_command(oms_group)
 
 
 @click.group("users", cls=AppGroup, help="Manage back-office users.")
@@ -181,3 +182,91 @@ def seed(count, seed, batch):
                             progress=lambda n: click.echo(f"  {n:,} orders", err=True))
     elapsed = time.perf_counter() - started
     click.echo(f"Created {made:,} orders in {elapsed:.1f} s.")
+
+
+@click.group("oms", cls=AppGroup, help="The order state machine.")
+def oms_group():
+    pass
+
+
+@oms_group.command("lint")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def oms_lint(files):
+    """Check the plugins' processes, or the process FILES (Spryker OMS XML) you name,
+    against the commands, conditions and timeout processors the plugins register.
+
+    The app itself refuses to start with an invalid process, naming file, element and
+    problem; naming FILES checks a process before a plugin supplies it.
+    """
+    from panel.oms.lint import lint_all
+    from panel.oms.registry import current_registry
+    from panel.oms.xml_loader import ProcessDefinitionError, load_process_file
+
+    registry = current_registry()
+    if files:
+        processes = {}
+        for path in files:
+            try:
+                process = load_process_file(path)
+            except ProcessDefinitionError as exc:
+                raise click.ClickException(str(exc)) from None
+            processes[process.name] = process
+        problems = lint_all(processes, commands=registry.commands,
+                            conditions=registry.conditions,
+                            timeout_processors=registry.timeout_processors)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s).")
+        click.echo(f"{len(processes)} process(es), no problems.")
+        return
+    for name, process in sorted(registry.processes.items()):
+        supplier = registry.suppliers["process"].get(name, "?")
+        click.echo(f"ok  {name}: {len(process.states)} states, {len(process.events)} events, "
+                   f"{len(process.transitions)} transitions ({supplier}, {process.source})")
+    click.echo(f"{len(registry.processes)} process(es), no problems.")
+
+
+def _report(kind: str, result) -> None:
+    click.echo(f"{kind}: {result.moved} item(s) moved in {result.orders} order(s), "
+               f"{len(result.errors)} error(s).")
+    for error in result.errors:
+        click.echo(f"  error: {error}", err=True)
+
+
+@oms_group.command("check-timeouts")
+@click.option("--limit", type=click.IntRange(1), help="At most this many orders.")
+def check_timeouts(limit):
+    """Fire the timeout events that are due."""
+    from panel.oms import engine
+
+    _report("check-timeouts", engine.check_timeouts(limit=limit))
+
+
+@oms_group.command("check-conditions")
+@click.option("--limit", type=click.IntRange(1), help="At most this many orders per process.")
+def check_conditions(limit):
+    """Take the event-less transitions whose conditions hold."""
+    from panel.oms import engine
+
+    _report("check-conditions", engine.check_conditions(limit=limit))
+
+
+@oms_group.command("worker")
+@click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds between rounds.")
+@click.option("--limit", type=click.IntRange(1), help="At most this many orders per round.")
+@click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
+def worker(interval, limit, rounds):
+    """Run check-timeouts and check-conditions in a loop (for deployments without cron)."""
+    from panel.extensions import db
+    from panel.oms import engine
+
+    done = 0
+    while rounds is None or done < rounds:
+        _report("check-timeouts", engine.check_timeouts(limit=limit))
+        _report("check-conditions", engine.check_conditions(limit=limit))
+        db.session.remove()
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(interval)

@@ -31,6 +31,11 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    """Split ``a.b, c.d`` into ("a.b", "c.d")."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def parse_mapping(raw: str) -> dict[str, str]:
     """Parse ``key=value,key=value`` into a dict, ignoring blanks."""
     result: dict[str, str] = {}
@@ -63,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
         "PANEL_DEFAULT_PROCESS": env.get("PANEL_DEFAULT_PROCESS", "DefaultOrder01"),
         "PANEL_PAYMENT_PROCESSES": parse_mapping(env.get("PANEL_PAYMENT_PROCESSES", "")),
         "PANEL_PAGE_SIZES": (10, 25, 50, 100),
+        "PANEL_PLUGINS": _names(env.get("PANEL_PLUGINS", "")),
+        "PANEL_DISABLED_PLUGINS": _names(env.get("PANEL_DISABLED_PLUGINS", "")),
+        "PANEL_TRACE_PLUGINS": _bool(env.get("PANEL_TRACE_PLUGINS")),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("PANEL_SESSION_HOURS", 12)),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),

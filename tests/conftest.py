@@ -65,13 +65,20 @@ def _wipe(engine) -> None:
 
 
 @pytest.fixture
-def app(database_url):
+def app_config():
+    """Settings a test module adds to the app's (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "PANEL_SECRET_KEY_IS_GENERATED": False,
         "MAIL_SUPPRESS_SEND": True,
+        **app_config,
     })
     with app.app_context():
         _wipe(db.engine)

@@ -33,7 +33,7 @@ def page_urls(app, order_id):
         if "GET" not in rule.methods or rule.endpoint in ("auth.login", "healthz"):
             continue
         values = customer_address if rule.endpoint == "customers.edit_address" else ids
-        values = dict(values, export_type="csv")
+        values = dict(values, export_type="csv", name="DefaultOrder01")
         args = {name: values[name] for name in rule.arguments}
         urls[rule.endpoint] = rule.build(args, append_unknown=False)[1]
     urls["users.edit_view"] += "?id=1"

@@ -93,11 +93,11 @@ def test_guest_order_links_no_customer(app, post_order):
 
 
 def test_process_is_chosen_by_payment_method_setting(app, post_order):
-    app.config["PANEL_PAYMENT_PROCESSES"] = {"prepayment": "Prepayment01"}
+    app.config["PANEL_PAYMENT_PROCESSES"] = {"prepayment": "DummyPayment01"}
     payload = order_payload(payment={"method": "prepayment", "amount": 5487})
     body = post_order(payload).json
     with app.app_context():
-        assert {i.process_name for i in db.session.get(Order, body["id"]).items} == {"Prepayment01"}
+        assert {i.process_name for i in db.session.get(Order, body["id"]).items} == {"DummyPayment01"}
 
 
 def test_discount_and_several_shipments_add_up(app, post_order):

@@ -5,9 +5,11 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from panel.admin.base import HomeView
+from panel.admin.base import AdministrationPage, HomeView
 from panel.admin.customers import CustomersView
+from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
+from panel.admin.plugins import PluginsView
 from panel.admin.users import UsersView
 from panel.extensions import db
 from panel.models import User
@@ -28,4 +30,12 @@ def init_admin(app: Flask) -> Admin:
                                  url="/customers"))
     admin.add_view(UsersView(User, db, name="Users", category="Administration",
                              endpoint="users", url="/administration/users"))
+    admin.add_view(PluginsView(name="Plugins", category="Administration", endpoint="plugins",
+                               url="/administration/plugins"))
+    OmsView.is_visible = TransitionLogView.is_visible = AdministrationPage.is_visible
+    admin.add_view(OmsView(name="OMS", category="Administration", endpoint="oms",
+                           url="/administration/oms"))
+    admin.add_view(TransitionLogView(name="Transition Log", category="Administration",
+                                     endpoint="transition_log",
+                                     url="/administration/transition-log"))
     return admin

@@ -30,6 +30,14 @@ class PanelView(BaseView):
         return redirect(url_for("auth.login"))
 
 
+class AdministrationPage(PanelView):
+    """Listed in the Administration menu for admins; readable by every role by its URL
+    (the order page links to process graphs, for instance)."""
+
+    def is_visible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_admin
+
+
 class HomeView(AdminIndexView):
     def is_visible(self) -> bool:
         return False

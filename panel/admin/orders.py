@@ -13,7 +13,7 @@ from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
 from panel.formatting import format_datetime, format_money
 from panel.models.order import ADDRESS_FIELDS
-from panel.services import order_details, order_search
+from panel.services import order_details, order_search, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
 
@@ -44,6 +44,23 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
     )
     parsed.date_range(query.created_from, query.created_to, "Created")
     return query, parsed.errors
+
+
+def _ids(values) -> list[int]:
+    if not all(v.isdigit() for v in values):
+        raise triggers.TriggerRequestError("the item ids are not numbers")
+    return [int(v) for v in values]
+
+
+def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
+    """(event, shipment id or None, item ids or None) from a trigger button's form."""
+    if form.get("item_event"):  # an item's own button: "<item id>:<event>"
+        item, _, event = form["item_event"].partition(":")
+        return event, None, _ids([item])
+    shipment = form.get("shipment", "")
+    if shipment:
+        return form.get("event", ""), _ids([shipment])[0], _ids(form.getlist("item"))
+    return form.get("event", ""), None, None
 
 
 class OrdersView(PanelView):
@@ -97,6 +114,21 @@ class OrdersView(PanelView):
             flash(f"Sales order #{order_id} not found.", "error")
             return redirect(url_for(".index"))
         return self.render("orders/details.html", d=details, order=details.order)
+
+    @expose("/<int:order_id>/trigger", methods=("POST",))
+    def trigger(self, order_id: int):
+        """An event button: of the order, of a shipment (ticked items or all), or of an item."""
+        form = request.form
+        try:
+            event, shipment_id, item_ids = _read_trigger_form(form)
+            result = triggers.trigger(order_id, event, current_user, shipment_id=shipment_id,
+                                      item_ids=item_ids)
+        except triggers.TriggerRequestError as exc:
+            flash(f"Nothing was triggered: {exc}.", "error")
+            return redirect(url_for(".details", order_id=order_id))
+        category = "error" if result.error else ("success" if result.moved else "info")
+        flash(result.message, category)
+        return redirect(url_for(".details", order_id=order_id))
 
     @expose("/<int:order_id>/addresses/<int:address_id>/edit", methods=("GET", "POST"))
     @editors_only

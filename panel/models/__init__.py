@@ -1,5 +1,6 @@
 """The panel's data: one module per domain, all re-exported here."""
 from panel.models.customer import Customer, CustomerAddress
+from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
 from panel.models.order import (
     AddressChange,
     ItemStateHistory,
@@ -9,7 +10,6 @@ from panel.models.order import (
     ReferenceSequence,
     Shipment,
 )
-from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
 from panel.models.user import ApiToken, User
 
 __all__ = [

@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from panel.models import (
     Shipment,
 )
 from panel.models.base import utcnow
+from panel.oms.engine import start_items
 from panel.services.addresses import CUSTOMER_ADDRESS_FIELDS as ADDRESS_BOOK_FIELDS
 from panel.services.intake_schema import OrderIn, order_totals, unit_tax
 
@@ -54,10 +54,14 @@ def fingerprint(payload: OrderIn) -> str:
     return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
-def select_process(payment_method: str) -> str:
-    """The process a new order's items start in, chosen by payment method."""
-    mapping = current_app.config["PANEL_PAYMENT_PROCESSES"]
-    return mapping.get(payment_method.lower(), current_app.config["PANEL_DEFAULT_PROCESS"])
+def select_process(payload: OrderIn) -> str:
+    """The process a new order's items start in: the first plugin that decides."""
+    from panel.oms.registry import current_registry
+    from panel.plugins import plugin_manager
+
+    name = plugin_manager().hook.select_process(order=payload)
+    current_registry().process(name)  # a plugin naming an unknown process fails loudly
+    return name
 
 
 def receive_order(payload: OrderIn) -> IntakeResult:
@@ -79,6 +83,8 @@ def receive_order(payload: OrderIn) -> IntakeResult:
             db.session.flush()
             _write_initial_history(order.items, order.created_at)
             db.session.commit()
+            if _initial_state_acts(order.items[0].process_name):
+                start_items(order.id, actor=INTAKE_ACTOR)
             return IntakeResult(order, created=True)
         except IntegrityError:
             # A concurrent request stored the same reference or created the same customer
@@ -87,6 +93,15 @@ def receive_order(payload: OrderIn) -> IntakeResult:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _initial_state_acts(process_name: str) -> bool:
+    """Whether new items have something to do at once: an onEnter event or timeouts."""
+    from panel.oms.registry import current_registry
+
+    process = current_registry().process(process_name)
+    state = process.initial_state
+    return bool(process.on_enter_event(state) or process.timeout_events_from(state))
 
 
 def _find_by_reference(reference: str, digest: str) -> Order | None:
@@ -251,7 +266,7 @@ def refresh_item_states(plan: OrderPlan) -> None:
 
 
 def _build_order(payload: OrderIn, reference: str, digest: str, customer: Customer | None) -> Order:
-    plan = plan_order(payload, reference, digest, select_process(payload.payment.method))
+    plan = plan_order(payload, reference, digest, select_process(payload))
     order = Order(**plan.order, billing_address=OrderAddress(**plan.billing_address))
     if customer is not None:
         order.customer_id = customer.id

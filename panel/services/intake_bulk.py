@@ -14,12 +14,14 @@ from panel.extensions import db
 from panel.models import (
     Customer,
     CustomerAddress,
+    EventTimeout,
     ItemStateHistory,
     Order,
     OrderAddress,
     OrderItem,
     Shipment,
 )
+from panel.oms.registry import current_registry
 from panel.services.intake import (
     OrderPlan,
     _address_book_row,
@@ -66,7 +68,7 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     customers = _link_customers_in_bulk(accepted)
     references = _references_in_bulk(accepted)
     plans = [
-        plan_order(p, ref, fingerprint(p), select_process(p.payment.method))
+        plan_order(p, ref, fingerprint(p), select_process(p))
         for p, ref in zip(accepted, references, strict=True)
     ]
     if adjust is not None:
@@ -217,5 +219,20 @@ def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None
                 )
     for model, rows in ((OrderAddress, address_rows), (Order, order_rows),
                         (Shipment, shipment_rows), (OrderItem, item_rows),
-                        (ItemStateHistory, history_rows)):
+                        (ItemStateHistory, history_rows), (EventTimeout, _timeouts(item_rows))):
         _insert(model, rows)
+
+
+def _timeouts(item_rows: list[dict]) -> list[dict]:
+    """The timeout rows of each item's current state, counted from when it entered it."""
+    registry = current_registry()
+    rows = []
+    for item in item_rows:
+        process = registry.process(item["process_name"])
+        for event in process.timeout_events_from(item["state_name"]):
+            if event.timeout_delta is None:  # a timeout processor's; intake starts those
+                continue
+            rows.append({"item_id": item["id"], "order_id": item["order_id"],
+                         "state_name": item["state_name"], "event": event.name,
+                         "due_at": item["state_entered_at"] + event.timeout_delta})
+    return rows

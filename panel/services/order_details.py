@@ -8,7 +8,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from panel.extensions import db
-from panel.models import AddressChange, Customer, Order, OrderAddress, OrderItem, Shipment
+from panel.models import (
+    AddressChange,
+    Customer,
+    ItemStateHistory,
+    Order,
+    OrderAddress,
+    OrderItem,
+    Shipment,
+)
+from panel.oms.registry import current_registry
+from panel.services.oms_stats import LogRow, order_log
+
+ORDER_LOG_ROWS = 50
 
 
 @dataclass
@@ -28,6 +40,21 @@ class OrderDetails:
     items_by_shipment: dict[int, list[OrderItem]]
     product_lines: list[ProductLine]
     address_changes: list[AddressChange]
+    item_events: dict[int, list[str]]  # item id: its manual events
+    history: dict[int, list[ItemStateHistory]]  # item id: its state changes, oldest first
+    log_rows: list[LogRow]
+
+    def events_for(self, items) -> list[tuple[str, int]]:
+        """The distinct manual events of these items, each with how many items take it."""
+        counts: dict[str, int] = {}
+        for item in items:
+            for event in self.item_events.get(item.id, []):
+                counts[event] = counts.get(event, 0) + 1
+        return list(counts.items())
+
+    @property
+    def order_events(self) -> list[tuple[str, int]]:
+        return self.events_for(self.order.items)
 
     @property
     def unique_products(self) -> int:
@@ -73,7 +100,24 @@ def load(order_id: int) -> OrderDetails | None:
             .order_by(AddressChange.created_at.desc(), AddressChange.id.desc())
         )
     )
+    registry = current_registry()
+    item_events = {}
+    for item in order.items:
+        process = registry.processes.get(item.process_name)
+        item_events[item.id] = process.manual_events_from(item.state_name) if process else []
+    history: dict[int, list[ItemStateHistory]] = {item.id: [] for item in order.items}
+    for row in db.session.scalars(
+        select(ItemStateHistory)
+        .join(OrderItem, OrderItem.id == ItemStateHistory.item_id)
+        .where(OrderItem.order_id == order.id)
+        .order_by(ItemStateHistory.id)
+    ):
+        history[row.item_id].append(row)
+    log_rows = order_log(order.id, limit=ORDER_LOG_ROWS)
     return OrderDetails(
+        item_events=item_events,
+        history=history,
+        log_rows=log_rows,
         order=order,
         customer=customer,
         previous_orders=previous,

@@ -1,0 +1,48 @@
+"""Every hook a plugin may implement. Hooks are called with keyword arguments only.
+
+``register_*`` hooks collect: each plugin returns a list or a mapping, and the host merges
+them (a project plugin's entry wins over a bundled one of the same name). ``select_*`` hooks
+decide: the first plugin that returns something other than None wins. The rest notify, after
+the database transaction has been committed.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("panel")
+
+
+@hookspec
+def register_processes():
+    """Return state-machine processes: ``Process`` objects or paths of Spryker OMS XML files."""
+
+
+@hookspec
+def register_commands():
+    """Return ``{"Module/Name": callable}``: the commands that events run.
+
+    A command is called as ``command(order=order, items=items, event=event, actor=actor)``
+    once per group of items of one order in one state; decorate it with
+    ``panel.oms.engine.by_item`` to have it called once per item (``items`` of one).
+    Raising an exception undoes the transition and shows its message to the user.
+    """
+
+
+@hookspec
+def register_conditions():
+    """Return ``{"Module/Name": callable}``: ``condition(item=item) -> bool`` guards."""
+
+
+@hookspec
+def register_timeout_processors():
+    """Return ``{"Module/Name": callable}``: ``processor(item=item, event=event, now=now)``
+    returns the datetime at which a timeout event fires, instead of the event's timeout."""
+
+
+@hookspec(firstresult=True)
+def select_process(order):
+    """Return the process name for a new order (the validated ``OrderIn``), or None."""
+
+
+@hookspec
+def items_transitioned(order_id, event, transitions, actor):
+    """Called after commit when items moved: ``transitions`` is a list of
+    ``(item_id, source_state, target_state)``; ``actor`` says who did it."""

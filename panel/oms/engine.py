@@ -1,0 +1,417 @@
+"""The engine: trigger an event for items of one order, and move items by time or condition.
+
+Each call works on one order in one database transaction, under a lock on the order row
+(PostgreSQL: SELECT ... FOR UPDATE; SQLite: its database write lock), and re-reads the items
+after taking it, so that two users pressing "pay" at once move each item once and run the
+command once. The order of work follows Spryker's OMS (reference section 2.2):
+
+1. keep the items whose state has a transition carrying the event (the rest are skipped);
+2. group them by (process, state) and run the event's command once per group, or once per
+   item for commands marked ``@by_item``;
+3. per item, take the last-listed transition whose condition holds, else the first one
+   without a condition, else the item stays;
+4. move: state, history, transition log, the new state's timeouts;
+5. fire the onEnter event of each new state (the same steps), at most MAX_EVENT_REPEATS
+   times per (event, state) in one run.
+
+A command that raises undoes everything of that order's run; the error goes to the
+transition log in a transaction of its own, and the caller gets the message.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from panel.extensions import db
+from panel.models import EventTimeout, ItemStateHistory, Order, OrderItem, TransitionLog
+from panel.models.base import utcnow
+from panel.oms.definitions import Process, Transition
+from panel.oms.registry import Registry, current_registry
+
+MAX_EVENT_REPEATS = 10
+
+
+def by_item(command):
+    """Mark a command to be called once per item instead of once per group."""
+    command.panel_by_item = True
+    return command
+
+
+class CommandFailed(Exception):
+    """A command or condition raised, or the loop guard stopped a run."""
+
+    def __init__(self, message: str, *, event: str | None, state: str, process: str,
+                 command: str | None = None):
+        super().__init__(message)
+        self.event, self.state, self.process, self.command = event, state, process, command
+
+
+@dataclass
+class TriggerResult:
+    event: str | None
+    moved: int = 0
+    skipped: int = 0
+    stayed: int = 0
+    error: str | None = None
+    transitions: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        if self.error:
+            return f'"{self.event}" failed, nothing changed: {self.error}'
+        if not self.moved and not self.stayed:
+            return f'Nothing to do: no item can take "{self.event}" now.'
+        parts = [f'"{self.event}" moved {_count(self.moved)}']
+        if self.stayed:
+            parts.append(f"{_count(self.stayed)} stayed (no condition held)")
+        if self.skipped:
+            parts.append(f"{_count(self.skipped)} skipped (not in a matching state)")
+        return "; ".join(parts) + "."
+
+
+def _count(n: int) -> str:
+    return f"{n} item" if n == 1 else f"{n} items"
+
+
+class _Run:
+    """One order's work inside one transaction."""
+
+    def __init__(self, order: Order, registry: Registry, actor: str, now: datetime):
+        self.order, self.registry, self.actor, self.now = order, registry, actor, now
+        self.repeats: dict[tuple[str | None, str], int] = defaultdict(int)
+        self.moved_ids: set[int] = set()
+        self.transitions: list[tuple[int, str, str]] = []
+
+    def process(self, item: OrderItem) -> Process:
+        return self.registry.process(item.process_name)
+
+    # -- events ------------------------------------------------------------------------
+    def trigger(self, event: str, items: list[OrderItem]) -> tuple[int, int]:
+        """Run ``event`` on the matching items; return (skipped, stayed)."""
+        matching = [i for i in items if self.process(i).has_event(i.state_name, event)]
+        stayed = 0
+        for (process_name, state), group in _group(matching).items():
+            process = self.registry.process(process_name)
+            self._guard(event, state, process_name)
+            definition = process.events.get(event)
+            command = definition.command if definition else None
+            if command:
+                self._run_command(command, group, event, state, process_name)
+            moved = []
+            for item in group:
+                transition = self._choose(process, state, event, item)
+                if transition is None:
+                    stayed += 1
+                    self._log(item, event, state, None, command, None)
+                    self._reset_timeout(item, process, event)
+                    continue
+                self._move(item, process, transition, command)
+                moved.append(item)
+            self._fire_on_enter(moved)
+        return len(items) - len(matching), stayed
+
+    def move_eventless(self, items: list[OrderItem]) -> None:
+        """Take event-less transitions whose condition holds (or that have none)."""
+        moved = []
+        for item in items:
+            process = self.process(item)
+            transition = self._choose(process, item.state_name, None, item)
+            if transition is not None:
+                self._guard(None, item.state_name, process.name)
+                self._move(item, process, transition, None)
+                moved.append(item)
+        self._fire_on_enter(moved)
+
+    def _fire_on_enter(self, moved: list[OrderItem]) -> None:
+        for (process_name, state), group in _group(moved).items():
+            on_enter = self.registry.process(process_name).on_enter_event(state)
+            if on_enter is not None:
+                self.trigger(on_enter.name, group)
+
+    def _guard(self, event: str | None, state: str, process: str) -> None:
+        self.repeats[(event, state)] += 1
+        if self.repeats[(event, state)] > MAX_EVENT_REPEATS:
+            raise CommandFailed(
+                f'stopped a loop: "{event or "(no event)"}" from "{state}" ran more than '
+                f"{MAX_EVENT_REPEATS} times in one run", event=event, state=state,
+                process=process)
+
+    # -- commands and conditions ---------------------------------------------------------
+    def _run_command(self, name, items, event, state, process_name) -> None:
+        command = self.registry.commands.get(name)
+        if command is None:
+            raise CommandFailed(f"the command {name} is not registered by any plugin",
+                                event=event, state=state, process=process_name, command=name)
+        try:
+            if getattr(command, "panel_by_item", False):
+                for item in items:
+                    command(order=self.order, items=[item], event=event, actor=self.actor)
+            else:
+                command(order=self.order, items=items, event=event, actor=self.actor)
+        except Exception as exc:  # a plugin's failure of any kind undoes the run
+            raise CommandFailed(f"{name}: {exc}" if str(exc) else f"{name} failed",
+                                event=event, state=state, process=process_name,
+                                command=name) from exc
+
+    def _choose(self, process: Process, state: str, event: str | None,
+                item: OrderItem) -> Transition | None:
+        candidates: list[Transition] = []
+        for transition in process.transitions_for(state, event):
+            if transition.condition is None:
+                candidates.append(transition)
+            elif self._holds(transition.condition, item, event, state, process.name):
+                candidates.insert(0, transition)  # the last passing conditional one wins
+        return candidates[0] if candidates else None
+
+    def _holds(self, name, item, event, state, process_name) -> bool:
+        condition = self.registry.conditions.get(name)
+        if condition is None:
+            raise CommandFailed(f"the condition {name} is not registered by any plugin",
+                                event=event, state=state, process=process_name)
+        try:
+            return bool(condition(item=item))
+        except Exception as exc:
+            raise CommandFailed(f"condition {name}: {exc}", event=event, state=state,
+                                process=process_name) from exc
+
+    # -- writing -------------------------------------------------------------------------
+    def _move(self, item: OrderItem, process: Process, transition: Transition,
+              command: str | None) -> None:
+        source = item.state_name
+        item.state_name = transition.target
+        item.state_entered_at = self.now
+        db.session.add(ItemStateHistory(item_id=item.id, from_state=source,
+                                        to_state=transition.target, event=transition.event,
+                                        actor=self.actor, created_at=self.now))
+        self._log(item, transition.event, source, transition.target, command,
+                  transition.condition)
+        db.session.execute(delete(EventTimeout).where(EventTimeout.item_id == item.id))
+        self._write_timeouts(item, process)
+        self.moved_ids.add(item.id)
+        self.transitions.append((item.id, source, transition.target))
+
+    def _write_timeouts(self, item: OrderItem, process: Process) -> None:
+        for event in process.timeout_events_from(item.state_name):
+            db.session.add(EventTimeout(item_id=item.id, order_id=item.order_id,
+                                        state_name=item.state_name, event=event.name,
+                                        due_at=self._due(item, event)))
+
+    def _due(self, item, event) -> datetime:
+        if event.timeout_processor:
+            processor = self.registry.timeout_processors[event.timeout_processor]
+            return processor(item=item, event=event, now=self.now)
+        return self.now + event.timeout_delta
+
+    def _reset_timeout(self, item: OrderItem, process: Process, event: str) -> None:
+        """An item that stays after its timeout fired waits a whole timeout again."""
+        definition = process.events.get(event)
+        if definition and (definition.timeout or definition.timeout_processor):
+            db.session.execute(update(EventTimeout).where(
+                EventTimeout.item_id == item.id, EventTimeout.event == event
+            ).values(due_at=self._due(item, definition)))
+
+    def _log(self, item, event, source, target, command, condition) -> None:
+        db.session.add(TransitionLog(
+            order_id=item.order_id, item_id=item.id, process_name=item.process_name,
+            event=event, source_state=source, target_state=target, command=command,
+            condition=condition, actor=self.actor, created_at=self.now))
+
+    def finish(self) -> None:
+        """Bring the order row's list columns in step with its items."""
+        db.session.flush()
+        states = db.session.scalars(
+            select(OrderItem.state_name).where(OrderItem.order_id == self.order.id).distinct()
+        ).all()
+        self.order.item_states = " ".join(sorted(states))
+
+
+def _group(items: list[OrderItem]) -> dict[tuple[str, str], list[OrderItem]]:
+    groups: dict[tuple[str, str], list[OrderItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.process_name, item.state_name)].append(item)
+    return groups
+
+
+def lock_order(order_id: int, *, skip_locked: bool = False) -> Order | None:
+    """Lock the order row for this transaction and return it (None: gone, or skipped)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks; a write takes the database lock until commit.
+        db.session.execute(update(Order).where(Order.id == order_id).values(id=Order.id))
+        return db.session.get(Order, order_id, populate_existing=True)
+    stmt = select(Order).where(Order.id == order_id).with_for_update(skip_locked=skip_locked)
+    return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def _load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderItem]:
+    stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
+    if item_ids is not None:
+        stmt = stmt.where(OrderItem.id.in_(list(item_ids)))
+    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+def _fail(order_id: int, exc: CommandFailed, actor: str) -> None:
+    db.session.rollback()
+    db.session.add(TransitionLog(
+        order_id=order_id, item_id=None, process_name=exc.process, event=exc.event,
+        source_state=exc.state, target_state=None, command=exc.command, actor=actor,
+        is_error=True, error_message=str(exc)))
+    db.session.commit()
+
+
+def _notify(order_id: int, event: str | None, transitions, actor: str) -> None:
+    if transitions:
+        from panel.plugins import plugin_manager
+
+        plugin_manager().hook.items_transitioned(order_id=order_id, event=event,
+                                                 transitions=transitions, actor=actor)
+
+
+def trigger_event(order_id: int, event: str, *, actor: str,
+                  item_ids: Collection[int] | None = None,
+                  now: datetime | None = None) -> TriggerResult:
+    """Trigger ``event`` for the order's items (all of them, or those in ``item_ids``)."""
+    registry = current_registry()
+    now = now or utcnow()
+    order = lock_order(order_id)
+    if order is None:
+        db.session.rollback()
+        raise LookupError(f"there is no order #{order_id}")
+    items = _load_items(order_id, item_ids)
+    if item_ids is not None and len(items) != len(set(item_ids)):
+        db.session.rollback()
+        raise LookupError(f"some of the items do not belong to order {order.order_reference}")
+    run = _Run(order, registry, actor, now)
+    result = TriggerResult(event)
+    try:
+        result.skipped, result.stayed = run.trigger(event, items)
+        run.finish()
+        db.session.commit()
+    except CommandFailed as exc:
+        _fail(order_id, exc, actor)
+        result.error = str(exc)
+        return result
+    result.moved = len({item_id for item_id, _, _ in run.transitions} & {i.id for i in items})
+    result.transitions = run.transitions
+    _notify(order_id, event, run.transitions, actor)
+    return result
+
+
+def start_items(order_id: int, *, actor: str, now: datetime | None = None) -> TriggerResult:
+    """Write the timeouts of new items' first state and fire its onEnter event."""
+    registry = current_registry()
+    now = now or utcnow()
+    order = lock_order(order_id)
+    run = _Run(order, registry, actor, now)
+    items = _load_items(order_id, None)
+    result = TriggerResult(None)
+    try:
+        for item in items:
+            run._write_timeouts(item, run.process(item))
+        run._fire_on_enter(items)
+        run.finish()
+        db.session.commit()
+    except CommandFailed as exc:
+        _fail(order_id, exc, actor)
+        result.error = str(exc)
+        return result
+    result.transitions = run.transitions
+    _notify(order_id, None, run.transitions, actor)
+    return result
+
+
+@dataclass
+class SweepResult:
+    orders: int = 0
+    moved: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
+                   actor: str = "timeout") -> SweepResult:
+    """Fire every due timeout event, order by order; safe to run on several machines."""
+    now = now or utcnow()
+    registry = current_registry()
+    due_orders = (select(EventTimeout.order_id).where(EventTimeout.due_at <= now)
+                  .group_by(EventTimeout.order_id).order_by(EventTimeout.order_id))
+    if limit:
+        due_orders = due_orders.limit(limit)
+    order_ids = list(db.session.scalars(due_orders))
+    db.session.rollback()
+    result = SweepResult()
+    for order_id in order_ids:
+        order = lock_order(order_id, skip_locked=True)
+        if order is None:  # another worker has it
+            db.session.rollback()
+            continue
+        rows = db.session.execute(
+            select(EventTimeout.item_id, EventTimeout.event, EventTimeout.state_name)
+            .where(EventTimeout.order_id == order_id, EventTimeout.due_at <= now)
+            .order_by(EventTimeout.due_at, EventTimeout.id)
+        ).all()
+        if not rows:  # done by another worker meanwhile
+            db.session.rollback()
+            continue
+        run = _Run(order, registry, actor, now)
+        try:
+            by_event: dict[str, list[int]] = defaultdict(list)
+            for row in rows:
+                by_event[row.event].append(row.item_id)
+            for event, item_ids in by_event.items():
+                items = [i for i in _load_items(order_id, item_ids)
+                         if i.state_name in {r.state_name for r in rows if r.event == event}]
+                run.trigger(event, items)
+            run.finish()
+            db.session.commit()
+        except CommandFailed as exc:
+            _fail(order_id, exc, actor)
+            result.errors.append(f"order #{order_id}: {exc}")
+            continue
+        result.orders += 1
+        result.moved += len(run.moved_ids)
+        _notify(order_id, None, run.transitions, actor)
+    return result
+
+
+def check_conditions(*, now: datetime | None = None, limit: int | None = None,
+                     actor: str = "condition check") -> SweepResult:
+    """Take event-less transitions of items waiting in such states."""
+    now = now or utcnow()
+    registry = current_registry()
+    result = SweepResult()
+    for process in registry.processes.values():
+        states = process.states_with_eventless_transitions()
+        if not states:
+            continue
+        waiting = (select(OrderItem.order_id)
+                   .where(OrderItem.process_name == process.name,
+                          OrderItem.state_name.in_(states))
+                   .group_by(OrderItem.order_id).order_by(OrderItem.order_id))
+        if limit:
+            waiting = waiting.limit(limit)
+        order_ids = list(db.session.scalars(waiting))
+        db.session.rollback()
+        for order_id in order_ids:
+            order = lock_order(order_id, skip_locked=True)
+            if order is None:
+                db.session.rollback()
+                continue
+            items = [i for i in _load_items(order_id, None)
+                     if i.process_name == process.name and i.state_name in states]
+            run = _Run(order, registry, actor, now)
+            try:
+                run.move_eventless(items)
+                run.finish()
+                db.session.commit()
+            except CommandFailed as exc:
+                _fail(order_id, exc, actor)
+                result.errors.append(f"order #{order_id}: {exc}")
+                continue
+            if run.moved_ids:
+                result.orders += 1
+                result.moved += len(run.moved_ids)
+            _notify(order_id, None, run.transitions, actor)
+    return result

@@ -1,0 +1,116 @@
+"""The plugin manager, made per app: bundled plugins, PANEL_PLUGINS, and entry points."""
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import pluggy
+from flask import Flask, current_app
+
+from panel import hookspecs
+from panel.oms.registry import EXTENSION_KEY, Registry
+
+log = logging.getLogger("panel.plugins")
+MANAGER_KEY = "panel.plugins"
+ENTRY_POINT_GROUP = "panel"
+# Registered first, with trylast hooks, so that every project plugin wins over them.
+BUNDLED_PLUGINS = (
+    "plugins.default_processes",
+    "plugins.default_commands",
+    "plugins.dummy_payment",
+)
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded, or what it supplies is invalid."""
+
+
+def make_plugin_manager(app: Flask) -> pluggy.PluginManager:
+    """Register bundled, configured and installed plugins; refuse misspelled hooks."""
+    pm = pluggy.PluginManager("panel")
+    pm.add_hookspecs(hookspecs)
+    for name in app.config["PANEL_DISABLED_PLUGINS"]:
+        pm.set_blocked(name)
+    for dotted in (*BUNDLED_PLUGINS, *app.config["PANEL_PLUGINS"]):
+        if pm.is_blocked(dotted):
+            continue
+        try:
+            module = importlib.import_module(dotted)
+        except ImportError as exc:
+            raise PluginError(f"cannot import the plugin {dotted!r}: {exc}") from exc
+        pm.register(module, name=dotted)
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from exc
+    if app.config["PANEL_TRACE_PLUGINS"]:
+        pm.trace.root.setwriter(lambda message: log.info("%s", message.rstrip()))
+        pm.enable_tracing()
+    return pm
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    return current_app.extensions[MANAGER_KEY]
+
+
+def _supplied(pm: pluggy.PluginManager, hook_name: str):
+    """Yield (plugin name, result) for each implementation, highest priority first."""
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):
+        result = impl.function()
+        if result:
+            yield pm.get_name(impl.plugin), result
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Collect processes, commands, conditions and timeout processors, then lint them.
+
+    Raises PluginError naming the file, the element and the problem when a process is bad.
+    """
+    from panel.oms.lint import lint_all
+    from panel.oms.xml_loader import ProcessDefinitionError, load_process_file
+
+    registry = Registry()
+    suppliers = {"process": {}, "command": {}, "condition": {}, "timeout_processor": {}}
+    for kind, hook_name, target in (
+        ("command", "register_commands", registry.commands),
+        ("condition", "register_conditions", registry.conditions),
+        ("timeout_processor", "register_timeout_processors", registry.timeout_processors),
+    ):
+        for plugin, mapping in _supplied(pm, hook_name):
+            for name, function in dict(mapping).items():
+                if name not in target:  # the higher-priority plugin keeps it
+                    target[name] = function
+                    suppliers[kind][name] = plugin
+    for plugin, processes in _supplied(pm, "register_processes"):
+        for entry in processes:
+            if isinstance(entry, (str, Path)):
+                try:
+                    process = load_process_file(entry)
+                except ProcessDefinitionError as exc:
+                    raise PluginError(f"plugin {plugin}: {exc}") from exc
+            else:
+                process = entry
+            if process.name in registry.processes:
+                if suppliers["process"][process.name] == plugin:
+                    raise PluginError(f"plugin {plugin} supplies the process "
+                                      f"{process.name!r} twice")
+                continue  # a higher-priority plugin replaced it
+            registry.processes[process.name] = process
+            suppliers["process"][process.name] = plugin
+    registry.suppliers = suppliers
+    problems = lint_all(registry.processes, commands=registry.commands,
+                        conditions=registry.conditions,
+                        timeout_processors=registry.timeout_processors)
+    if problems:
+        raise PluginError("invalid state-machine process:\n" +
+                          "\n".join(f"  {p}" for p in problems))
+    return registry
+
+
+def init_app(app: Flask) -> None:
+    pm = make_plugin_manager(app)
+    app.extensions[MANAGER_KEY] = pm
+    app.extensions[EXTENSION_KEY] = build_registry(pm)

@@ -1,0 +1,44 @@
+"""Pressing an event button: which items it acts on, by scope, and who pressed it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from panel.extensions import db
+from panel.models import OrderItem, Shipment
+from panel.oms import engine
+
+
+class TriggerRequestError(ValueError):
+    """The request names no event, or items or a shipment that are not the order's."""
+
+
+def actor_of(user) -> str:
+    return f"{user.name} <{user.email}>"
+
+
+def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> list[int]:
+    """The ticked items of the shipment, or all of its items when none is ticked."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None or shipment.order_id != order_id:
+        raise TriggerRequestError("that shipment does not belong to this order")
+    ids = list(db.session.scalars(select(OrderItem.id).where(OrderItem.shipment_id == shipment_id)))
+    if not ticked:
+        return ids
+    strangers = set(ticked) - set(ids)
+    if strangers:
+        raise TriggerRequestError("some ticked items are not in that shipment")
+    return ticked
+
+
+def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
+            item_ids: list[int] | None = None) -> engine.TriggerResult:
+    """Trigger ``event`` for the whole order, a shipment (ticked items or all) or items."""
+    event = event.strip()
+    if not event:
+        raise TriggerRequestError("choose an event to trigger")
+    if shipment_id is not None:
+        item_ids = shipment_item_ids(order_id, shipment_id, item_ids or [])
+    try:
+        return engine.trigger_event(order_id, event, actor=actor_of(user), item_ids=item_ids)
+    except LookupError as exc:
+        raise TriggerRequestError(str(exc)) from exc

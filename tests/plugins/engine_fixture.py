@@ -1,0 +1,97 @@
+"""A plugin for the engine tests: a Python-built process whose commands record their calls."""
+from panel import hookimpl
+from panel.oms.definitions import Event, Process, State, Transition
+from panel.oms.engine import by_item
+
+CALLS: list[tuple] = []  # (command, order id, [item ids], actor)
+RELEASED: set[int] = set()  # item ids for which Test/IsReleased holds
+
+
+def _state_names():
+    return ["new", "paid", "shipped", "delivered", "closed", "canceled", "approved",
+            "rejected", "express", "loop a", "loop b", "waiting", "released"]
+
+
+def build_process() -> Process:
+    return Process.build(
+        "Test01",
+        source="tests/plugins/engine_fixture.py",
+        states=[State(name) for name in _state_names()],
+        events=[
+            Event("pay", manual=True, command="Test/Capture"),
+            Event("ship", manual=True, command="Test/ShipEach"),
+            Event("deliver", manual=True),
+            Event("close", manual=True, timeout="1 day"),
+            Event("cancel", manual=True, command="Test/Capture"),
+            Event("inspect", manual=True),
+            Event("express", manual=True),
+            Event("autoship", on_enter=True, command="Test/Capture"),
+            Event("spin", manual=True),
+            Event("bounce", on_enter=True),
+            Event("bounce back", on_enter=True),
+            Event("hold", manual=True),
+            Event("explode", manual=True, command="Test/Explode"),
+        ],
+        transitions=[
+            Transition("new", "paid", "pay", happy=True),
+            Transition("paid", "shipped", "ship", happy=True),
+            Transition("shipped", "delivered", "deliver", happy=True),
+            Transition("delivered", "closed", "close", happy=True),
+            Transition("new", "canceled", "cancel"),
+            Transition("paid", "canceled", "cancel"),
+            # conditions: the last passing conditional one wins, else the unconditional one
+            Transition("delivered", "approved", "inspect", condition="Test/IsExpensive"),
+            Transition("delivered", "rejected", "inspect", condition="Test/IsRed"),
+            Transition("shipped", "approved", "inspect", condition="Test/IsExpensive"),
+            Transition("shipped", "delivered", "inspect"),
+            # onEnter chain
+            Transition("new", "express", "express"),
+            Transition("express", "shipped", "autoship"),
+            # a loop the guard must stop
+            Transition("new", "loop a", "spin"),
+            Transition("loop a", "loop b", "bounce"),
+            Transition("loop b", "loop a", "bounce back"),
+            # event-less, taken by check-conditions
+            Transition("new", "waiting", "hold"),
+            Transition("waiting", "released", condition="Test/IsReleased"),
+            Transition("new", "paid", "explode"),
+        ],
+    )
+
+
+def capture(*, order, items, event, actor):
+    CALLS.append(("Test/Capture", order.id, [i.id for i in items], actor))
+
+
+@by_item
+def ship_each(*, order, items, event, actor):
+    CALLS.append(("Test/ShipEach", order.id, [i.id for i in items], actor))
+
+
+def explode(*, order, items, event, actor):
+    CALLS.append(("Test/Explode", order.id, [i.id for i in items], actor))
+    raise RuntimeError("the payment provider is down")
+
+
+@hookimpl
+def register_processes():
+    return [build_process()]
+
+
+@hookimpl
+def register_commands():
+    return {"Test/Capture": capture, "Test/ShipEach": ship_each, "Test/Explode": explode}
+
+
+@hookimpl
+def register_conditions():
+    return {
+        "Test/IsExpensive": lambda *, item: item.unit_price >= 10_000,
+        "Test/IsRed": lambda *, item: item.sku.startswith("RED"),
+        "Test/IsReleased": lambda *, item: item.id in RELEASED,
+    }
+
+
+@hookimpl
+def select_process(order):
+    return "Test01" if order.payment.method == "test" else None
