@@ -1,0 +1,107 @@
+"""The event buttons of View Order at their three scopes, through the web form."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from panel.extensions import db
+from panel.models import Order, OrderItem
+from tests.conftest import ADDRESS, order_payload
+
+
+@pytest.fixture
+def order(app, post_order):
+    """Shipment 1: two items; shipment 2: one item. All new, in DefaultOrder01."""
+    payload = order_payload()
+    payload["shipments"].append({
+        "method": "Express", "carrier": "UPS", "price": 990, "address": dict(ADDRESS),
+        "items": [{"sku": "HAT", "name": "Hat", "quantity": 1, "unit_price": 1000,
+                   "tax_rate": 19}],
+    })
+    payload["shipments"][0]["items"] = payload["shipments"][0]["items"][:1]  # 2 x shoe
+    payload["payment"]["amount"] = 2 * 1999 + 490 + 1000 + 990
+    order_id = post_order(payload).json["id"]
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        return {"id": order_id, "shipments": [s.id for s in order.shipments],
+                "items": [[i.id for i in s.items] for s in order.shipments]}
+
+
+def states(app, order_id):
+    with app.app_context():
+        return [s for s in db.session.scalars(sa.select(OrderItem.state_name).where(
+            OrderItem.order_id == order_id).order_by(OrderItem.id))]
+
+
+def press(client, order, **form):
+    response = client.post_form(f"/sales/orders/{order['id']}/trigger", form)
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_order_box_offers_pay_for_all_items_then_ship(as_role, order, app):
+    agent = as_role("agent")
+    page = agent.get(f"/sales/orders/{order['id']}").get_data(as_text=True)
+    box = re.search(r'id="order-events".*?</form>', page, re.S).group(0)
+    assert re.findall(r'value="([\w ]+)" class="btn btn-sm btn-primary', box) == ["pay", "cancel"]
+    assert re.search(r'>pay <span class="badge badge-light">3</span>', box)
+    page = press(agent, order, event="pay")
+    assert "&#34;pay&#34; moved 3 items." in page or '"pay" moved 3 items.' in page
+    assert states(app, order["id"]) == ["paid"] * 3
+    box = re.search(r'id="order-events".*?</form>', page, re.S).group(0)
+    assert re.findall(r'value="([\w ]+)" class="btn btn-sm btn-primary', box) == ["ship", "cancel"]
+
+
+def test_shipment_button_acts_on_ticked_items_or_all_of_the_shipment(as_role, order, app):
+    agent = as_role("agent")
+    press(agent, order, event="pay")
+    first, second = order["items"][0]
+    page = press(agent, order, event="ship", shipment=order["shipments"][0], item=[second])
+    assert "moved 1 item" in page
+    assert states(app, order["id"]) == ["paid", "shipped", "paid"]
+    press(agent, order, event="ship", shipment=order["shipments"][1])
+    assert states(app, order["id"]) == ["paid", "shipped", "shipped"]
+
+
+def test_item_button_moves_only_that_item(as_role, order, app):
+    agent = as_role("agent")
+    hat = order["items"][1][0]
+    page = press(agent, order, item_event=f"{hat}:cancel")
+    assert "moved 1 item" in page
+    assert states(app, order["id"]) == ["new", "new", "canceled"]
+
+
+def test_bad_trigger_requests_change_nothing(as_role, order, app, post_order):
+    agent = as_role("agent")
+    other = post_order(order_payload(order_reference="OTHER")).json["id"]
+    with app.app_context():
+        stranger = db.session.scalar(sa.select(OrderItem.id).where(OrderItem.order_id == other))
+    cases = [
+        ({"event": ""}, "choose an event to trigger"),
+        ({"event": "pay", "shipment": "abc"}, "the item ids are not numbers"),
+        ({"event": "pay", "shipment": order["shipments"][0], "item": [order["items"][1][0]]},
+         "some ticked items are not in that shipment"),
+        ({"item_event": f"{stranger}:pay"}, "some of the items do not belong to order"),
+        ({"event": "pay", "shipment": "999999"}, "that shipment does not belong to this order"),
+    ]
+    for form, message in cases:
+        assert message in press(agent, order, **form), form
+    assert states(app, order["id"]) == ["new"] * 3
+    assert "Nothing to do" in press(agent, order, event="deliver")
+
+
+def test_viewer_sees_no_buttons_and_cannot_trigger(as_role, order, app):
+    viewer = as_role("viewer")
+    page = viewer.get(f"/sales/orders/{order['id']}").get_data(as_text=True)
+    assert "order-events" not in page and "item-events" not in page
+    response = viewer.post_form(f"/sales/orders/{order['id']}/trigger", {"event": "pay"})
+    assert response.status_code == 403
+    assert states(app, order["id"]) == ["new"] * 3
+
+
+def test_state_links_to_the_graph_and_history_names_who(as_role, order, app):
+    agent = as_role("agent")
+    page = press(agent, order, event="pay")
+    assert "/administration/oms/process/DefaultOrder01?state=paid" in page
+    assert re.search(r"paid · [\d-]+ [\d:]+ UTC · pay · Agent User &lt;agent@example.org&gt;",
+                     page)
