@@ -105,3 +105,15 @@ def test_state_links_to_the_graph_and_history_names_who(as_role, order, app):
     assert "/administration/oms/process/DefaultOrder01?state=paid" in page
     assert re.search(r"paid · [\d-]+ [\d:]+ UTC · pay · Agent User &lt;agent@example.org&gt;",
                      page)
+
+
+def test_orders_list_follows_the_item_states(as_role, order, app):
+    agent = as_role("agent")
+    press(agent, order, item_event=f"{order['items'][1][0]}:cancel")
+    page = agent.get("/sales/orders/").get_data(as_text=True)
+    row = re.search(r'<tr data-order-reference="DE--1">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r'state-label">(\w+)<', row) == ["canceled", "new"]
+    filtered = agent.get("/sales/orders/?state=canceled").get_data(as_text=True)
+    assert 'data-order-reference="DE--1"' in filtered
+    assert 'data-order-reference="DE--1"' not in agent.get(
+        "/sales/orders/?state=paid").get_data(as_text=True)
