@@ -71,6 +71,7 @@ def from_environment(instance_path: str) -> dict:
         "PANEL_PLUGINS": _names(env.get("PANEL_PLUGINS", "")),
         "PANEL_DISABLED_PLUGINS": _names(env.get("PANEL_DISABLED_PLUGINS", "")),
         "PANEL_TRACE_PLUGINS": _bool(env.get("PANEL_TRACE_PLUGINS")),
+        "PANEL_CLAIM_WINDOW_DAYS": _int("PANEL_CLAIM_WINDOW_DAYS", 0),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("PANEL_SESSION_HOURS", 12)),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),

@@ -37,6 +37,12 @@ def register_timeout_processors():
     returns the datetime at which a timeout event fires, instead of the event's timeout."""
 
 
+@hookspec
+def register_claim_rules():
+    """Return rules that decide which items may be claimed: ``rule(order=, item=, now=)``
+    returns None when the item may be claimed, or a reason a person can read."""
+
+
 @hookspec(firstresult=True)
 def select_process(order):
     """Return the process name for a new order (the validated ``OrderIn``), or None."""

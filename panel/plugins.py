@@ -19,6 +19,7 @@ BUNDLED_PLUGINS = (
     "plugins.default_processes",
     "plugins.default_commands",
     "plugins.dummy_payment",
+    "plugins.default_claim_rules",
 )
 
 

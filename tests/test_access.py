@@ -12,7 +12,7 @@ def order_id(post_order):
 
 
 @pytest.fixture
-def page_urls(app, order_id):
+def page_urls(app, order_id, accounts):
     """Every back-office GET page in the URL map, with real ids filled in."""
     with app.app_context():
         from panel.extensions import db
@@ -26,6 +26,12 @@ def page_urls(app, order_id):
         }
         address = db.session.scalar(db.select(CustomerAddress))
         customer_address = {"customer_id": order.customer_id, "address_id": address.id}
+        from panel.models import User
+        from panel.services.reclamations import open_reclamation
+
+        admin = db.session.scalar(db.select(User).where(User.role == "admin"))
+        ids["reclamation_id"] = open_reclamation(order.id, [order.items[0].id], "broken",
+                                                 admin).id
     urls = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "admin.static") or rule.endpoint.startswith("api."):
@@ -42,7 +48,7 @@ def page_urls(app, order_id):
 
 ADMIN_ONLY = re.compile(r"^users\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
-                "customers.edit_address"}
+                "customers.edit_address", "reclamations.create"}
 
 
 def test_every_page_sends_anonymous_users_to_login(client, page_urls):

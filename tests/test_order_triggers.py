@@ -117,3 +117,12 @@ def test_orders_list_follows_the_item_states(as_role, order, app):
     assert 'data-order-reference="DE--1"' in filtered
     assert 'data-order-reference="DE--1"' not in agent.get(
         "/sales/orders/?state=paid").get_data(as_text=True)
+
+
+def test_events_without_a_button_cannot_be_sent_by_hand(as_role, app, post_order):
+    app.config["PANEL_PAYMENT_PROCESSES"] = {"prepayment": "DummyPayment01"}
+    order_id = post_order(order_payload(payment={"method": "prepayment", "amount": 5487})
+                          ).json["id"]
+    page = press(as_role("agent"), {"id": order_id}, event="authorize")
+    assert "&#34;authorize&#34; is not an event that can be triggered by hand here" in page
+    assert set(states(app, order_id)) == {"new"}

@@ -10,6 +10,7 @@ from panel.admin.customers import CustomersView
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
+from panel.admin.reclamations import ReclamationsView
 from panel.admin.users import UsersView
 from panel.extensions import db
 from panel.models import User
@@ -26,6 +27,8 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
                               url="/sales/orders"))
+    admin.add_view(ReclamationsView(name="Reclamations", category="Sales",
+                                    endpoint="reclamations", url="/sales/reclamations"))
     admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
                                  url="/customers"))
     admin.add_view(UsersView(User, db, name="Users", category="Administration",

@@ -37,6 +37,7 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
         payment_methods=parsed.many("payment"),
         created_from=parsed.day("from", "Created from"),
         created_to=parsed.day("to", "Created to"),
+        open_reclamation=parsed.choice("reclamation", ("", "open"), "") == "open",
         sort=parsed.choice("sort", tuple(order_search.SORTS), order_search.DEFAULT_SORT),
         descending=parsed.choice("dir", ("asc", "desc"), "desc") == "desc",
         page=parsed.page(),

@@ -10,6 +10,7 @@ from panel.models.order import (
     ReferenceSequence,
     Shipment,
 )
+from panel.models.reclamation import Reclamation, ReclamationItem
 from panel.models.user import ApiToken, User
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "OrderAddress",
     "OrderItem",
     "OutboundEmail",
+    "Reclamation",
+    "ReclamationItem",
     "ReferenceSequence",
     "Shipment",
     "TransitionLog",

@@ -85,6 +85,8 @@ class Order(db.Model):
     # Kept in step with the items by whoever changes them, so the list needs no subqueries.
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     item_states: Mapped[str] = mapped_column(String(255), default="")
+    open_reclamations: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                   index=True)
 
     billing_address: Mapped[OrderAddress] = relationship(foreign_keys=[billing_address_id])
     shipments: Mapped[list[Shipment]] = relationship(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,10 +16,12 @@ from panel.models import (
     Order,
     OrderAddress,
     OrderItem,
+    Reclamation,
     Shipment,
 )
 from panel.oms.registry import current_registry
 from panel.services.oms_stats import LogRow, order_log
+from panel.services.reclamations import reclamations_of
 
 ORDER_LOG_ROWS = 50
 
@@ -29,6 +32,13 @@ class ProductLine:
     sku: str
     quantity: int
     total: int
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    kind: str
+    record: object
 
 
 @dataclass
@@ -43,6 +53,17 @@ class OrderDetails:
     item_events: dict[int, list[str]]  # item id: its manual events
     history: dict[int, list[ItemStateHistory]]  # item id: its state changes, oldest first
     log_rows: list[LogRow]
+    reclamations: list[Reclamation]
+
+    @property
+    def history_entries(self) -> list[HistoryEntry]:
+        """Address edits and reclamations opened and closed, newest first."""
+        entries = [HistoryEntry(c.created_at, "address", c) for c in self.address_changes]
+        for r in self.reclamations:
+            entries.append(HistoryEntry(r.created_at, "reclamation opened", r))
+            if r.closed_at:
+                entries.append(HistoryEntry(r.closed_at, "reclamation closed", r))
+        return sorted(entries, key=lambda e: e.at, reverse=True)
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -118,6 +139,7 @@ def load(order_id: int) -> OrderDetails | None:
         item_events=item_events,
         history=history,
         log_rows=log_rows,
+        reclamations=reclamations_of(order.id),
         order=order,
         customer=customer,
         previous_orders=previous,

@@ -38,6 +38,7 @@ class OrderQuery:
     payment_methods: list[str] = field(default_factory=list)
     created_from: date | None = None
     created_to: date | None = None
+    open_reclamation: bool = False
     sort: str = DEFAULT_SORT
     descending: bool = True
     page: int = 1
@@ -82,6 +83,8 @@ def filtered(query: OrderQuery):
         stmt = stmt.where(Order.store.in_(query.stores))
     if query.payment_methods:
         stmt = stmt.where(Order.payment_method.in_(query.payment_methods))
+    if query.open_reclamation:
+        stmt = stmt.where(Order.open_reclamations > 0)
     if query.created_from:
         stmt = stmt.where(Order.created_at >= _day_start(query.created_from))
     if query.created_to:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from panel.extensions import db
 from panel.models import OrderItem, Shipment
 from panel.oms import engine
+from panel.oms.registry import current_registry
 
 
 class TriggerRequestError(ValueError):
@@ -30,6 +31,20 @@ def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> lis
     return ticked
 
 
+def _require_manual(order_id: int, event: str) -> None:
+    """People press buttons; events that only a timeout or onEnter may fire are refused."""
+    processes = db.session.scalars(
+        select(OrderItem.process_name).where(OrderItem.order_id == order_id).distinct()
+    ).all()
+    registry = current_registry()
+    for name in processes:
+        definition = registry.processes[name].events.get(event) if name in registry.processes \
+            else None
+        if definition is not None and definition.manual:
+            return
+    raise TriggerRequestError(f'"{event}" is not an event that can be triggered by hand here')
+
+
 def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
             item_ids: list[int] | None = None) -> engine.TriggerResult:
     """Trigger ``event`` for the whole order, a shipment (ticked items or all) or items."""
@@ -38,6 +53,7 @@ def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
         raise TriggerRequestError("choose an event to trigger")
     if shipment_id is not None:
         item_ids = shipment_item_ids(order_id, shipment_id, item_ids or [])
+    _require_manual(order_id, event)
     try:
         return engine.trigger_event(order_id, event, actor=actor_of(user), item_ids=item_ids)
     except LookupError as exc:

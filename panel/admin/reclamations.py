@@ -1,0 +1,132 @@
+"""Sales > Reclamations: claim an order's items, list the claims, work and close them."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from panel.admin.base import PanelView, editors_only
+from panel.admin.listing import ListArgs, page_url_args
+from panel.extensions import db
+from panel.models import Order, OrderItem, Reclamation
+from panel.oms.registry import current_registry
+from panel.services import reclamations as service
+from panel.services import triggers
+
+
+def _item_ids(values) -> list[int]:
+    if not all(v.isdigit() for v in values):
+        raise service.ClaimRefused("the item ids are not numbers")
+    return [int(v) for v in values]
+
+
+class ReclamationsView(PanelView):
+    @expose("/")
+    def index(self):
+        parsed = ListArgs(request.args)
+        query = service.ReclamationQuery(
+            search=parsed.text("q"),
+            state=parsed.choice("state", ("", "open", "closed"), ""),
+            page=parsed.page(),
+            per_page=parsed.per_page(),
+        )
+        page = None if parsed.errors else service.find_reclamations(query)
+        references = {}
+        if page:
+            ids = {r.order_id for r in page.rows}
+            references = dict(db.session.execute(
+                db.select(Order.id, Order.order_reference).where(Order.id.in_(ids))).all())
+        return self.render(
+            "reclamations/list.html", query=query, page=page, errors=parsed.errors,
+            references=references, page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
+            url_args=lambda **changes: page_url_args(request.args, **changes),
+        ), (400 if parsed.errors else 200)
+
+    @expose("/new/<int:order_id>", methods=("GET", "POST"))
+    @editors_only
+    def create(self, order_id: int):
+        order = db.session.get(Order, order_id)
+        if order is None:
+            flash(f"Sales order #{order_id} not found.", "error")
+            return redirect(url_for("orders.index"))
+        reason = ""
+        ticked: list[int] = []
+        status = 200
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            try:
+                ticked = _item_ids(request.form.getlist("item"))
+                reclamation = service.open_reclamation(order.id, ticked, reason, current_user)
+            except service.ClaimRefused as exc:
+                flash(f"The reclamation was not created: {exc}.", "error")
+                status = 400
+                order = db.session.get(Order, order_id)
+            else:
+                flash(f"Reclamation #{reclamation.id} for order {order.order_reference} "
+                      f"created.", "success")
+                return redirect(url_for(".details", reclamation_id=reclamation.id))
+        return self.render("reclamations/create.html", order=order, reason=reason,
+                           ticked=set(ticked), rows=service.claimable_items(order)), status
+
+    def _reclamation(self, reclamation_id: int) -> Reclamation:
+        reclamation = db.session.get(Reclamation, reclamation_id)
+        if reclamation is None:
+            abort(404)
+        return reclamation
+
+    @expose("/<int:reclamation_id>")
+    def details(self, reclamation_id: int):
+        reclamation = self._reclamation(reclamation_id)
+        order = db.session.get(Order, reclamation.order_id)
+        claimed = service.claimed_item_ids(reclamation)
+        items = list(db.session.scalars(
+            db.select(OrderItem).where(OrderItem.id.in_(claimed)).order_by(OrderItem.id)))
+        registry = current_registry()
+        item_events = {}
+        for item in items:
+            process = registry.processes.get(item.process_name)
+            item_events[item.id] = process.manual_events_from(item.state_name) if process else []
+        counts: dict[str, int] = {}
+        for events in item_events.values():
+            for event in events:
+                counts[event] = counts.get(event, 0) + 1
+        return self.render("reclamations/details.html", reclamation=reclamation, order=order,
+                           items=items, item_events=item_events, events=list(counts.items()))
+
+    @expose("/<int:reclamation_id>/trigger", methods=("POST",))
+    def trigger(self, reclamation_id: int):
+        """Event buttons that act on the claimed items only, never the rest of the order."""
+        reclamation = self._reclamation(reclamation_id)
+        claimed = service.claimed_item_ids(reclamation)
+        form = request.form
+        if form.get("item_event"):
+            item, _, event = form["item_event"].partition(":")
+            item_ids = [int(item)] if item.isdigit() and int(item) in claimed else None
+            if item_ids is None:
+                flash("Nothing was triggered: that item is not claimed here.", "error")
+                return redirect(url_for(".details", reclamation_id=reclamation_id))
+        else:
+            event, item_ids = form.get("event", ""), claimed
+        try:
+            result = triggers.trigger(reclamation.order_id, event, current_user,
+                                      item_ids=item_ids)
+        except triggers.TriggerRequestError as exc:
+            flash(f"Nothing was triggered: {exc}.", "error")
+        else:
+            flash(result.message,
+                  "error" if result.error else ("success" if result.moved else "info"))
+        return redirect(url_for(".details", reclamation_id=reclamation_id))
+
+    @expose("/<int:reclamation_id>/close", methods=("POST",))
+    def close(self, reclamation_id: int):
+        self._reclamation(reclamation_id)
+        try:
+            service.close_reclamation(reclamation_id, request.form.get("note", ""),
+                                      current_user)
+        except service.ClaimRefused as exc:
+            flash(f"Not closed: {exc}.", "error")
+        else:
+            flash(f"Reclamation #{reclamation_id} closed.", "success")
+        target = request.form.get("back") == "list"
+        return redirect(url_for(".index") if target
+                        else url_for(".details", reclamation_id=reclamation_id))

@@ -1,0 +1,180 @@
+"""Claiming orders: which items may be claimed (plugins' rules), opening and closing claims.
+
+A reclamation changes no item state. Opening one runs under the order's row lock and checks
+the rules again, so a tampered form or two people claiming the same item at once cannot put
+an item into two open reclamations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from panel.extensions import db
+from panel.models import Order, OrderItem, Reclamation, ReclamationItem
+from panel.models.base import utcnow
+from panel.models.reclamation import CLOSED, OPEN
+from panel.oms.engine import lock_order
+
+MAX_REASON = 5000
+MAX_NOTE = 5000
+
+
+class ClaimRefused(ValueError):
+    """The claim cannot be made; the message says why, and nothing was saved."""
+
+
+@dataclass
+class ClaimableItem:
+    item: OrderItem
+    blocked_by: str | None  # the first rule's reason, or None when it may be claimed
+
+    @property
+    def claimable(self) -> bool:
+        return self.blocked_by is None
+
+
+def claim_rules() -> list:
+    """The rules of every plugin, highest priority first."""
+    from panel.plugins import plugin_manager
+
+    return [rule for rules in plugin_manager().hook.register_claim_rules() for rule in rules]
+
+
+def claimable_items(order: Order, now: datetime | None = None) -> list[ClaimableItem]:
+    """Each of the order's items with the reason it may not be claimed, if any."""
+    now = now or utcnow()
+    rules = claim_rules()
+    items = db.session.scalars(
+        select(OrderItem).where(OrderItem.order_id == order.id).order_by(OrderItem.id)
+    ).all()
+    result = []
+    for item in items:
+        reason = None
+        for rule in rules:
+            reason = rule(order=order, item=item, now=now)
+            if reason:
+                break
+        result.append(ClaimableItem(item, reason or None))
+    return result
+
+
+def _customer_name(order: Order) -> str:
+    return order.customer_full_name
+
+
+def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> Reclamation:
+    """Open a reclamation on some of the order's items; raise ClaimRefused naming why not."""
+    reason = (reason or "").strip()
+    if not item_ids:
+        raise ClaimRefused("tick at least one item to claim")
+    if not reason:
+        raise ClaimRefused("say why the items are claimed")
+    if len(reason) > MAX_REASON:
+        raise ClaimRefused(f"the reason is {len(reason):,} characters long; "
+                           f"at most {MAX_REASON:,} are allowed")
+    order = lock_order(order_id)
+    if order is None:
+        db.session.rollback()
+        raise ClaimRefused(f"there is no order #{order_id}")
+    try:
+        by_id = {c.item.id: c for c in claimable_items(order)}
+        unknown = [i for i in item_ids if i not in by_id]
+        if unknown:
+            raise ClaimRefused(f"item #{unknown[0]} is not an item of order "
+                               f"{order.order_reference}")
+        for item_id in item_ids:
+            if not by_id[item_id].claimable:
+                item = by_id[item_id].item
+                raise ClaimRefused(f"{item.name} (item #{item.id}) cannot be claimed: "
+                                   f"{by_id[item_id].blocked_by}")
+        reclamation = Reclamation(
+            order_id=order.id, customer_name=_customer_name(order),
+            customer_reference=order.customer_reference, customer_email=order.email,
+            reason=reason, state=OPEN, item_count=len(set(item_ids)),
+            created_by_id=user.id, created_by_name=user.name,
+        )
+        reclamation.items = [ReclamationItem(order_item_id=i) for i in sorted(set(item_ids))]
+        db.session.add(reclamation)
+        order.open_reclamations += 1
+        db.session.commit()
+    except ClaimRefused:
+        db.session.rollback()
+        raise
+    return reclamation
+
+
+def close_reclamation(reclamation_id: int, note: str, user) -> Reclamation:
+    """Close an open reclamation for good; closing twice is refused."""
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise ClaimRefused(f"the note is {len(note):,} characters long; "
+                           f"at most {MAX_NOTE:,} are allowed")
+    reclamation = db.session.get(Reclamation, reclamation_id)
+    if reclamation is None:
+        raise ClaimRefused(f"there is no reclamation #{reclamation_id}")
+    lock_order(reclamation.order_id)
+    closed = db.session.execute(
+        update(Reclamation)
+        .where(Reclamation.id == reclamation_id, Reclamation.state == OPEN)
+        .values(state=CLOSED, closed_at=utcnow(), closed_by_name=user.name, close_note=note)
+    ).rowcount
+    if not closed:
+        db.session.rollback()
+        raise ClaimRefused(f"reclamation #{reclamation_id} is already closed")
+    db.session.execute(update(Order).where(Order.id == reclamation.order_id)
+                       .values(open_reclamations=Order.open_reclamations - 1))
+    db.session.commit()
+    return db.session.get(Reclamation, reclamation_id, populate_existing=True)
+
+
+def claimed_item_ids(reclamation: Reclamation) -> list[int]:
+    return [ri.order_item_id for ri in reclamation.items]
+
+
+def open_claims_of(order_id: int) -> dict[int, int]:
+    """{order item id: open reclamation id} for one order (one query)."""
+    rows = db.session.execute(
+        select(ReclamationItem.order_item_id, Reclamation.id)
+        .join(Reclamation, Reclamation.id == ReclamationItem.reclamation_id)
+        .where(Reclamation.order_id == order_id, Reclamation.state == OPEN)
+    ).all()
+    return {item_id: reclamation_id for item_id, reclamation_id in rows}
+
+
+@dataclass
+class ReclamationQuery:
+    search: str = ""
+    state: str = ""  # "", "open" or "closed"
+    page: int = 1
+    per_page: int = 10
+
+
+def find_reclamations(query: ReclamationQuery):
+    """Newest first; search by customer name (any part), email (beginning) or order reference."""
+    from sqlalchemy import func, or_
+
+    from panel.services.order_search import starts_with
+    from panel.services.paging import fetch_page
+
+    stmt = select(Reclamation)
+    term = " ".join(query.search.split())
+    if term:
+        reference = select(Order.id).where(Order.order_reference == term).scalar_subquery()
+        stmt = stmt.where(or_(
+            func.lower(Reclamation.customer_name).contains(term.lower(), autoescape=True),
+            starts_with(Reclamation.customer_email, term.lower()),
+            Reclamation.order_id == reference,
+        ))
+    if query.state:
+        stmt = stmt.where(Reclamation.state == query.state)
+    return fetch_page(stmt, (Reclamation.created_at.desc(), Reclamation.id.desc()),
+                      Reclamation.id, query.page, query.per_page)
+
+
+def reclamations_of(order_id: int) -> list[Reclamation]:
+    return list(db.session.scalars(
+        select(Reclamation).where(Reclamation.order_id == order_id)
+        .order_by(Reclamation.created_at.desc(), Reclamation.id.desc())
+    ))
