@@ -21,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(orders_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(oms_group)
+    app.cli.add_command(mail_group)
 
 
 @click.group("users", cls=AppGroup, help="Manage back-office users.")
@@ -258,15 +259,34 @@ def check_conditions(limit):
 @click.option("--limit", type=click.IntRange(1), help="At most this many orders per round.")
 @click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
 def worker(interval, limit, rounds):
-    """Run check-timeouts and check-conditions in a loop (for deployments without cron)."""
+    """Run check-timeouts, check-conditions and send-outbox in a loop (instead of cron)."""
     from panel.extensions import db
     from panel.oms import engine
+
+    from panel.services import outbox
 
     done = 0
     while rounds is None or done < rounds:
         _report("check-timeouts", engine.check_timeouts(limit=limit))
         _report("check-conditions", engine.check_conditions(limit=limit))
+        sent, failed = outbox.send_outbox(limit=limit)
+        click.echo(f"send-outbox: {sent} sent, {failed} failed.")
         db.session.remove()
         done += 1
         if rounds is None or done < rounds:
             time.sleep(interval)
+
+
+@click.group("mail", cls=AppGroup, help="Mail to customers.")
+def mail_group():
+    pass
+
+
+@mail_group.command("send-outbox")
+@click.option("--limit", type=click.IntRange(1), help="At most this many messages.")
+def send_outbox(limit):
+    """Send queued messages and retry failed ones whose backoff has passed."""
+    from panel.services import outbox
+
+    sent, failed = outbox.send_outbox(limit=limit)
+    click.echo(f"send-outbox: {sent} sent, {failed} failed.")

@@ -43,6 +43,13 @@ def register_claim_rules():
     returns None when the item may be claimed, or a reason a person can read."""
 
 
+@hookspec
+def register_email_templates():
+    """Return ``EmailTemplate`` objects (``panel.services.email_templates``): Jinja text for
+    a subject and a body, rendered in a sandbox with ``order`` and ``sender``. A template
+    with the name of a bundled one replaces it."""
+
+
 @hookspec(firstresult=True)
 def select_process(order):
     """Return the process name for a new order (the validated ``OrderIn``), or None."""

@@ -20,6 +20,7 @@ BUNDLED_PLUGINS = (
     "plugins.default_commands",
     "plugins.dummy_payment",
     "plugins.default_claim_rules",
+    "plugins.default_email_templates",
 )
 
 

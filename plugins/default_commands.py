@@ -19,6 +19,12 @@ def send_order_shipped(*, order, items, event, actor):
 
 
 @hookimpl(trylast=True)
+def items_transitioned(order_id, event, transitions, actor):
+    """Deliver the mails that the transition queued, now that it is committed."""
+    outbox.deliver_queued(order_id)
+
+
+@hookimpl(trylast=True)
 def register_commands():
     return {
         "Payment/Capture": capture_payment,

@@ -32,6 +32,10 @@ def page_urls(app, order_id, accounts):
         admin = db.session.scalar(db.select(User).where(User.role == "admin"))
         ids["reclamation_id"] = open_reclamation(order.id, [order.items[0].id], "broken",
                                                  admin).id
+        from panel.services.outbox import queue_email
+
+        ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
+                                      user=admin).id
     urls = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "admin.static") or rule.endpoint.startswith("api."):
@@ -48,7 +52,7 @@ def page_urls(app, order_id, accounts):
 
 ADMIN_ONLY = re.compile(r"^users\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
-                "customers.edit_address", "reclamations.create"}
+                "customers.edit_address", "reclamations.create", "communication.email"}
 
 
 def test_every_page_sends_anonymous_users_to_login(client, page_urls):
@@ -123,7 +127,7 @@ def test_every_role_reads_every_page_but_only_admins_manage_users(as_role, page_
             assert response.status_code in expected, (role, endpoint, response.status_code)
         elif endpoint in EDITORS_ONLY and role == "viewer":
             assert response.status_code == 403, (role, endpoint)
-        elif endpoint == "admin.index":
+        elif endpoint in ("admin.index", "communication.index"):
             assert response.headers["Location"] == "/sales/orders/"
         else:
             assert response.status_code == 200, (role, endpoint, url)

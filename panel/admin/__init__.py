@@ -6,6 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from panel.admin.base import AdministrationPage, HomeView
+from panel.admin.communication import CommunicationView
 from panel.admin.customers import CustomersView
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
@@ -27,6 +28,8 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
                               url="/sales/orders"))
+    admin.add_view(CommunicationView(name="Communication", endpoint="communication",
+                                     url="/sales/messages"))
     admin.add_view(ReclamationsView(name="Reclamations", category="Sales",
                                     endpoint="reclamations", url="/sales/reclamations"))
     admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",

@@ -13,7 +13,7 @@ from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
 from panel.formatting import format_datetime, format_money
 from panel.models.order import ADDRESS_FIELDS
-from panel.services import order_details, order_search, triggers
+from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
 
@@ -110,11 +110,17 @@ class OrdersView(PanelView):
 
     @expose("/<int:order_id>")
     def details(self, order_id: int):
-        details = order_details.load(order_id)
+        kinds = set(request.args.getlist("kind"))
+        unknown = kinds - set(timeline.KINDS)
+        if unknown:
+            flash(f"History has no kind {sorted(unknown)[0]!r}; showing everything.", "error")
+            kinds = set()
+        details = order_details.load(order_id, kinds or None)
         if details is None:
             flash(f"Sales order #{order_id} not found.", "error")
             return redirect(url_for(".index"))
-        return self.render("orders/details.html", d=details, order=details.order)
+        return self.render("orders/details.html", d=details, order=details.order,
+                           timeline_kinds=timeline.KINDS, chosen_kinds=kinds)
 
     @expose("/<int:order_id>/trigger", methods=("POST",))
     def trigger(self, order_id: int):

@@ -1,4 +1,5 @@
 """The panel's data: one module per domain, all re-exported here."""
+from panel.models.comment import Comment
 from panel.models.customer import Customer, CustomerAddress
 from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
 from panel.models.order import (
@@ -16,6 +17,7 @@ from panel.models.user import ApiToken, User
 __all__ = [
     "AddressChange",
     "ApiToken",
+    "Comment",
     "Customer",
     "CustomerAddress",
     "EventTimeout",

@@ -62,3 +62,5 @@ class OutboundEmail(db.Model):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a failed message may be tried again (backoff); None while queued or when done.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

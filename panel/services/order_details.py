@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from panel.extensions import db
 from panel.models import (
-    AddressChange,
+    Comment,
     Customer,
     ItemStateHistory,
     Order,
@@ -20,8 +19,10 @@ from panel.models import (
     Shipment,
 )
 from panel.oms.registry import current_registry
+from panel.services.comments import comments_of
 from panel.services.oms_stats import LogRow, order_log
 from panel.services.reclamations import reclamations_of
+from panel.services.timeline import Entry, timeline
 
 ORDER_LOG_ROWS = 50
 
@@ -35,13 +36,6 @@ class ProductLine:
 
 
 @dataclass
-class HistoryEntry:
-    at: datetime
-    kind: str
-    record: object
-
-
-@dataclass
 class OrderDetails:
     order: Order
     customer: Customer | None
@@ -49,21 +43,13 @@ class OrderDetails:
     shipments: list[Shipment]
     items_by_shipment: dict[int, list[OrderItem]]
     product_lines: list[ProductLine]
-    address_changes: list[AddressChange]
+    timeline: list[Entry]
+    comments: list[Comment]
     item_events: dict[int, list[str]]  # item id: its manual events
     history: dict[int, list[ItemStateHistory]]  # item id: its state changes, oldest first
     log_rows: list[LogRow]
     reclamations: list[Reclamation]
 
-    @property
-    def history_entries(self) -> list[HistoryEntry]:
-        """Address edits and reclamations opened and closed, newest first."""
-        entries = [HistoryEntry(c.created_at, "address", c) for c in self.address_changes]
-        for r in self.reclamations:
-            entries.append(HistoryEntry(r.created_at, "reclamation opened", r))
-            if r.closed_at:
-                entries.append(HistoryEntry(r.closed_at, "reclamation closed", r))
-        return sorted(entries, key=lambda e: e.at, reverse=True)
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -82,7 +68,8 @@ class OrderDetails:
         return len(self.product_lines)
 
 
-def load(order_id: int) -> OrderDetails | None:
+def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
+    """Everything View Order shows; ``kinds`` filters the timeline (History)."""
     order = db.session.scalar(
         select(Order)
         .where(Order.id == order_id)
@@ -114,13 +101,6 @@ def load(order_id: int) -> OrderDetails | None:
         else:
             line.quantity += 1
             line.total += item.price_to_pay
-    changes = list(
-        db.session.scalars(
-            select(AddressChange)
-            .where(AddressChange.order_id == order.id)
-            .order_by(AddressChange.created_at.desc(), AddressChange.id.desc())
-        )
-    )
     registry = current_registry()
     item_events = {}
     for item in order.items:
@@ -146,7 +126,8 @@ def load(order_id: int) -> OrderDetails | None:
         shipments=list(order.shipments),
         items_by_shipment=items_by_shipment,
         product_lines=list(lines.values()),
-        address_changes=changes,
+        timeline=timeline(order.id, kinds),
+        comments=comments_of(order.id),
     )
 
 

@@ -1,26 +1,171 @@
-"""The outbox: mails to customers are written in the transaction that causes them.
-
-Delivery comes with the email issue; until then a queued row is the record of the mail.
+"""The outbox: mails to customers are written in the transaction that causes them, then
+delivered after the commit through Flask-Mail; failures are retried with backoff.
 """
 from __future__ import annotations
 
+import smtplib
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_mail import Connection, Message
+from sqlalchemy import or_, select
+
 from panel.extensions import db
 from panel.models import Order, OutboundEmail
+from panel.models.base import utcnow
+from panel.services import email_templates
 
-ORDER_MAILS = {
-    "order confirmation": ("Your order {ref} is confirmed",
-                           "Hello {name},\n\nthank you for your order {ref}. We are preparing it."),
-    "order shipped": ("Your order {ref} is on its way",
-                      "Hello {name},\n\nyour order {ref} has been shipped."),
-}
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(minutes=1)  # then 2, 4, 8 minutes
+MAX_SUBJECT = 255
+MAX_BODY = 100_000
+SYSTEM_SENDER = "Customer Service"
 
 
-def queue_order_mail(order: Order, kind: str, *, actor: str) -> OutboundEmail:
-    """Queue one of the state machine's mails to the order's customer (no commit here)."""
-    subject, body = ORDER_MAILS[kind]
-    values = {"ref": order.order_reference, "name": order.customer_full_name}
-    mail = OutboundEmail(order_id=order.id, to_address=order.email,
-                         subject=subject.format(**values), body_text=body.format(**values),
-                         template=kind, status="queued", created_by=actor)
-    db.session.add(mail)
-    return mail
+class EmailRefused(ValueError):
+    """The mail was not written; the message says why."""
+
+
+def check(order: Order, subject: str, body: str) -> dict:
+    """Check a message without writing it; return what would be sent (for Preview)."""
+    to = (order.email or "").strip()
+    if not to:
+        raise EmailRefused("the order has no email address to write to")
+    subject = (subject or "").strip()
+    if not subject:
+        raise EmailRefused("the subject is empty")
+    if "\n" in subject or "\r" in subject:
+        raise EmailRefused("the subject must be one line")
+    if len(subject) > MAX_SUBJECT:
+        raise EmailRefused(f"the subject is longer than {MAX_SUBJECT} characters")
+    body = (body or "").replace("\r\n", "\n")
+    if not body.strip():
+        raise EmailRefused("the message is empty")
+    if len(body) > MAX_BODY:
+        raise EmailRefused(f"the message is longer than {MAX_BODY:,} characters")
+    return {"to": to, "subject": subject, "body": body}
+
+
+def compose(order: Order, subject: str, body: str, *, template: str | None,
+            created_by: str) -> OutboundEmail:
+    """Check and add an outbox row for the order's customer (the caller commits)."""
+    checked = check(order, subject, body)
+    message = OutboundEmail(order_id=order.id, to_address=checked["to"],
+                            subject=checked["subject"], body_text=checked["body"],
+                            template=template, status="queued", created_by=created_by)
+    db.session.add(message)
+    return message
+
+
+def queue_email(order_id: int, subject: str, body: str, *, template: str | None,
+                user) -> OutboundEmail:
+    """Write a message from a back-office user to the outbox and commit it."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise EmailRefused(f"there is no order #{order_id}")
+    message = compose(order, subject, body, template=template,
+                      created_by=f"{user.name} <{user.email}>")
+    db.session.commit()
+    return message
+
+
+def queue_order_mail(order: Order, template_name: str, *, actor: str) -> OutboundEmail:
+    """Queue one of the state machine's mails inside the running transaction."""
+    template = email_templates.email_templates()[template_name]
+    subject, body = email_templates.render(template, order, SYSTEM_SENDER)
+    return compose(order, subject, body, template=template_name, created_by=actor)
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection, with a timeout on the SMTP socket."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def _send(message: OutboundEmail) -> None:
+    with _TimedConnection(current_app.extensions["mail"]) as connection:
+        connection.send(Message(subject=message.subject, recipients=[message.to_address],
+                                body=message.body_text,
+                                sender=current_app.config["MAIL_DEFAULT_SENDER"]))
+
+
+def _lock(message_id: int) -> OutboundEmail | None:
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(db.update(OutboundEmail).where(OutboundEmail.id == message_id)
+                           .values(id=OutboundEmail.id))
+        return db.session.get(OutboundEmail, message_id, populate_existing=True)
+    return db.session.scalar(select(OutboundEmail).where(OutboundEmail.id == message_id)
+                             .with_for_update(skip_locked=True)
+                             .execution_options(populate_existing=True))
+
+
+def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | None:
+    """Try to send one message now; record sent, or failed with the server's error.
+
+    The row stays locked while the SMTP server is talked to, so two workers never send the
+    same message; a message already sent is left alone.
+    """
+    message = _lock(message_id)
+    if message is None or message.status == "sent":
+        db.session.rollback()
+        return message
+    now = now or utcnow()
+    message.attempts += 1
+    try:
+        _send(message)
+    except Exception as exc:  # any failure to hand over the mail is recorded, not raised
+        message.status = "failed"
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.next_attempt_at = (now + FIRST_RETRY * 2 ** (message.attempts - 1)
+                                   if message.attempts < MAX_ATTEMPTS else None)
+    else:
+        message.status, message.sent_at = "sent", now
+        message.last_error = message.next_attempt_at = None
+    db.session.commit()
+    return message
+
+
+def deliver_queued(order_id: int) -> None:
+    """Send the order's freshly queued messages (after the transaction that wrote them)."""
+    ids = db.session.scalars(select(OutboundEmail.id).where(
+        OutboundEmail.order_id == order_id, OutboundEmail.status == "queued")).all()
+    for message_id in ids:
+        deliver(message_id)
+
+
+def send_outbox(*, now: datetime | None = None, limit: int | None = None) -> tuple[int, int]:
+    """Send queued messages and retry failed ones that are due; return (sent, failed)."""
+    now = now or utcnow()
+    stmt = (select(OutboundEmail.id).where(or_(
+        OutboundEmail.status == "queued",
+        (OutboundEmail.status == "failed") & (OutboundEmail.next_attempt_at <= now),
+    )).order_by(OutboundEmail.id))
+    if limit:
+        stmt = stmt.limit(limit)
+    ids = db.session.scalars(stmt).all()
+    db.session.rollback()
+    sent = failed = 0
+    for message_id in ids:
+        message = deliver(message_id, now=now)
+        if message is None:
+            continue
+        if message.status == "sent":
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed
+
+
+def emails_of(order_id: int) -> list[OutboundEmail]:
+    return list(db.session.scalars(select(OutboundEmail).where(
+        OutboundEmail.order_id == order_id).order_by(OutboundEmail.created_at, OutboundEmail.id)))

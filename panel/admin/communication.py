@@ -1,0 +1,103 @@
+"""Talking about and to an order's customer: comments, and mails from the back office."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from panel.admin.base import PanelView, editors_only
+from panel.extensions import db
+from panel.models import Order, OutboundEmail
+from panel.services import comments, email_templates, outbox
+
+
+class CommunicationView(PanelView):
+    """Pages under /sales/messages/<order id>/, reached from View Order and the orders list."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("orders.index"))
+
+    def _order(self, order_id: int) -> Order:
+        order = db.session.get(Order, order_id)
+        if order is None:
+            abort(404)
+        return order
+
+    @expose("/<int:order_id>/comments", methods=("POST",))
+    def add_comment(self, order_id: int):
+        self._order(order_id)
+        try:
+            comments.add_comment(order_id, request.form.get("message", ""), current_user)
+        except comments.CommentRefused as exc:
+            flash(f"The comment was not saved: {exc}.", "error")
+        else:
+            flash("Comment added.", "success")
+        return redirect(url_for("orders.details", order_id=order_id, _anchor="comments"))
+
+    @expose("/<int:order_id>/email", methods=("GET", "POST"))
+    @editors_only
+    def email(self, order_id: int):
+        order = self._order(order_id)
+        templates = email_templates.email_templates()
+        form = request.form
+        chosen = form.get("template", "")
+        subject, body = form.get("subject", ""), form.get("body", "")
+        preview = None
+        status = 200
+        action = form.get("action", "")
+        if request.method == "POST":
+            try:
+                if action == "template":
+                    if chosen not in templates:
+                        raise outbox.EmailRefused("choose a template")
+                    subject, body = email_templates.render(templates[chosen], order,
+                                                           current_user.name)
+                elif action == "preview":
+                    preview = outbox.check(order, subject, body)
+                elif action == "send":
+                    message = outbox.queue_email(order.id, subject, body,
+                                                 template=chosen or None, user=current_user)
+                    message = outbox.deliver(message.id)
+                    _flash_delivery(message)
+                    return redirect(url_for(".email_copy", order_id=order.id,
+                                            email_id=message.id))
+                else:
+                    raise outbox.EmailRefused("choose what to do: template, preview or send")
+            except (outbox.EmailRefused, email_templates.TemplateProblem) as exc:
+                db.session.rollback()
+                flash(f"Not sent: {exc}.", "error")
+                status = 400
+        return self.render("orders/email.html", order=order, templates=templates,
+                           chosen=chosen, subject=subject, body=body,
+                           preview=preview), status
+
+    @expose("/<int:order_id>/emails/<int:email_id>")
+    def email_copy(self, order_id: int, email_id: int):
+        order = self._order(order_id)
+        message = db.session.get(OutboundEmail, email_id)
+        if message is None or message.order_id != order.id:
+            abort(404)
+        return self.render("orders/email_copy.html", order=order, message=message)
+
+    @expose("/<int:order_id>/emails/<int:email_id>/resend", methods=("POST",))
+    def resend(self, order_id: int, email_id: int):
+        message = db.session.get(OutboundEmail, email_id)
+        if message is None or message.order_id != order_id:
+            abort(404)
+        if message.status == "sent":
+            flash("That message has already been sent.", "info")
+        else:
+            _flash_delivery(outbox.deliver(email_id))
+        return redirect(url_for(".email_copy", order_id=order_id, email_id=email_id))
+
+
+def _flash_delivery(message: OutboundEmail) -> None:
+    if message.status == "sent":
+        flash(f"Email sent to {message.to_address}.", "success")
+    else:
+        flash(f"Email to {message.to_address} could not be delivered: {message.last_error}. "
+              f"It is kept in the outbox and will be retried.", "error")

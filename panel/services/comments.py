@@ -1,0 +1,37 @@
+"""Comments on an order: written by the sales team, never edited or deleted."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from panel.extensions import db
+from panel.models import Comment, Order
+
+MAX_COMMENT = 10_000
+
+
+class CommentRefused(ValueError):
+    """The comment was not saved; the message says why."""
+
+
+def add_comment(order_id: int, message: str, user) -> Comment:
+    """Append a comment to the order; refuse an empty or an overlong one."""
+    text = (message or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise CommentRefused("the message is empty")
+    if len(text) > MAX_COMMENT:
+        raise CommentRefused(f"the message is {len(text):,} characters long; "
+                             f"at most {MAX_COMMENT:,} are allowed")
+    if db.session.get(Order, order_id) is None:
+        raise CommentRefused(f"there is no order #{order_id}")
+    comment = Comment(order_id=order_id, author_id=user.id, author_name=user.name,
+                      message=text)
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def comments_of(order_id: int) -> list[Comment]:
+    return list(db.session.scalars(
+        select(Comment).where(Comment.order_id == order_id)
+        .order_by(Comment.created_at, Comment.id)
+    ))

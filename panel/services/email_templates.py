@@ -1,0 +1,75 @@
+"""Templates for mails to customers: supplied by plugins, rendered in a sandbox.
+
+A template is Jinja text for a subject and a body. It sees the order as plain values
+(``order.reference``, ``order.customer_name``, ``order.grand_total``, ``order.items`` ...)
+and ``sender`` (the back-office user's name), and nothing else: the sandbox refuses access to
+attributes that could reach the application.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from panel.formatting import format_datetime, format_money
+from panel.models import Order
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    name: str  # unique; a project plugin's template of the same name wins
+    title: str  # what the picker shows
+    subject: str
+    body: str
+
+
+class TemplateProblem(ValueError):
+    """A template could not be rendered; the message says where and why."""
+
+
+def email_templates() -> dict[str, EmailTemplate]:
+    """Every plugin's templates by name, the highest-priority plugin's winning."""
+    from panel.plugins import plugin_manager
+
+    result: dict[str, EmailTemplate] = {}
+    for templates in plugin_manager().hook.register_email_templates():
+        for template in templates:
+            result.setdefault(template.name, template)
+    return result
+
+
+def order_context(order: Order) -> dict:
+    """The values a template may use, as plain data."""
+    currency = order.currency
+    return {
+        "reference": order.order_reference,
+        "customer_name": order.customer_full_name,
+        "first_name": order.first_name,
+        "last_name": order.last_name,
+        "email": order.email,
+        "created_at": format_datetime(order.created_at),
+        "grand_total": format_money(order.grand_total, currency),
+        "store": order.store,
+        "states": order.state_names,
+        "items": [{"name": i.name, "sku": i.sku, "state": i.state_name,
+                   "price": format_money(i.price_to_pay, currency)} for i in order.items],
+    }
+
+
+def render_text(source: str, context: dict, what: str) -> str:
+    try:
+        return _ENV.from_string(source).render(**context)
+    except TemplateError as exc:
+        line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise TemplateProblem(f"the {what}{line}: {exc.message or exc}") from exc
+
+
+def render(template: EmailTemplate, order: Order, sender: str) -> tuple[str, str]:
+    """Return (subject, body) of the template for this order."""
+    context = {"order": order_context(order), "sender": sender}
+    subject = render_text(template.subject, context, f"subject of {template.name!r}")
+    body = render_text(template.body, context, f"body of {template.name!r}")
+    return subject.strip(), body

@@ -1,0 +1,81 @@
+"""One timeline per order: everything that happened to it, newest first, by kind."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from sqlalchemy import select
+
+from panel.extensions import db
+from panel.models import AddressChange, Comment, OutboundEmail, Reclamation, TransitionLog
+
+KINDS = {
+    "state": "State changes",
+    "comment": "Comments",
+    "email": "Emails",
+    "address": "Address edits",
+    "reclamation": "Reclamations",
+}
+
+
+@dataclass
+class StateChange:
+    """One trigger's moves of several items from one state to another."""
+
+    event: str | None
+    source: str
+    target: str | None
+    items: int
+    actor: str
+    is_error: bool
+    error_message: str | None
+
+
+@dataclass
+class Entry:
+    at: datetime
+    kind: str  # a key of KINDS
+    what: str  # a finer label: "opened", "closed", ...
+    record: object
+
+
+def _state_changes(order_id: int) -> list[Entry]:
+    rows = db.session.scalars(
+        select(TransitionLog).where(TransitionLog.order_id == order_id)
+        .order_by(TransitionLog.created_at, TransitionLog.id)
+    ).all()
+
+    def key(row):
+        return (row.created_at, row.event, row.source_state, row.target_state, row.actor,
+                row.is_error, row.error_message)
+
+    entries = []
+    for (at, event, source, target, actor, is_error, error), group in groupby(rows, key=key):
+        count = sum(1 for _ in group)
+        entries.append(Entry(at, "state", "error" if is_error else "moved",
+                             StateChange(event, source, target, count, actor, is_error, error)))
+    return entries
+
+
+def timeline(order_id: int, kinds: set[str] | None = None) -> list[Entry]:
+    """The order's timeline, newest first; ``kinds`` keeps only some kinds."""
+    wanted = kinds or set(KINDS)
+    entries: list[Entry] = []
+    if "state" in wanted:
+        entries += _state_changes(order_id)
+    if "comment" in wanted:
+        entries += [Entry(c.created_at, "comment", "comment", c) for c in db.session.scalars(
+            select(Comment).where(Comment.order_id == order_id))]
+    if "email" in wanted:
+        entries += [Entry(m.created_at, "email", m.status, m) for m in db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.order_id == order_id))]
+    if "address" in wanted:
+        entries += [Entry(a.created_at, "address", a.address_role, a) for a in db.session.scalars(
+            select(AddressChange).where(AddressChange.order_id == order_id))]
+    if "reclamation" in wanted:
+        for r in db.session.scalars(select(Reclamation).where(Reclamation.order_id == order_id)):
+            entries.append(Entry(r.created_at, "reclamation", "opened", r))
+            if r.closed_at:
+                entries.append(Entry(r.closed_at, "reclamation", "closed", r))
+    return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -1,0 +1,44 @@
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives."""
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append({"to": envelope.rcpt_tos, "subject": message["subject"],
+                              "body": message.get_body(("plain",)).get_content().replace("\r\n", "\n"),
+                              "from": message["from"]})
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """Start and stop a server on a fixed port (so a test can take it down and back up)."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.inbox = Inbox()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
