@@ -262,7 +262,6 @@ def worker(interval, limit, rounds):
     """Run check-timeouts, check-conditions and send-outbox in a loop (instead of cron)."""
     from panel.extensions import db
     from panel.oms import engine
-
     from panel.services import outbox
 
     done = 0
