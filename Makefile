@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: demo install test browser clean-demo
+.PHONY: demo install test system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +23,20 @@ demo: install
 	@echo "Order Panel: http://127.0.0.1:$(PORT)/"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The browser tests drive Debian's Chromium; install it when it is missing and we may.
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# The browser tests drive Debian's Chromium and the process graphs need Graphviz's dot;
+# install them when missing and we may.
+system-packages:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz; \
 	  else \
-	    echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "The tests need Debian's chromium and graphviz: sudo apt-get install chromium graphviz" >&2; \
+	    exit 1; \
 	  fi; \
 	fi
 
 # SQLite always; PostgreSQL too when PANEL_TEST_DATABASE_URL points at a database of its own.
-test: install browser
+test: install system-packages
 	env -u PANEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$PANEL_TEST_DATABASE_URL" ]; then \
 	  echo "--- again on $$PANEL_TEST_DATABASE_URL"; \

@@ -1,7 +1,6 @@
 """Administration > OMS and Administration > Transition Log, as a viewer sees them."""
 import dataclasses
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +29,6 @@ PROCESS = Process.build(
     source="tests/test_oms_pages.py",
 )
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 
 
 @pytest.fixture
@@ -118,7 +116,6 @@ def test_process_index_lists_every_process_with_a_link(viewer):
     assert [int(n) for n in re.findall(r"<td>(\d+)</td>", row)] == [4, 2, 3]
 
 
-@needs_dot
 def test_process_page_shows_the_svg_with_item_counts(viewer, orders):
     response = viewer.get("/administration/oms/process/Test01")
     page = response.get_data(as_text=True)
@@ -133,7 +130,6 @@ def test_process_page_shows_the_svg_with_item_counts(viewer, orders):
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
 
 
-@needs_dot
 def test_process_page_highlights_a_state(viewer):
     page = viewer.get("/administration/oms/process/Test01?state=paid").get_data(as_text=True)
     assert "#ffffcc" in page.lower()
@@ -163,7 +159,6 @@ def test_unknown_process_is_404(viewer):
     assert viewer.get("/administration/oms/process/Nope01.svg").status_code == 404
 
 
-@needs_dot
 def test_process_svg_download(viewer):
     response = viewer.get("/administration/oms/process/Test01.svg?state=new")
     assert response.status_code == 200
