@@ -34,23 +34,55 @@ def make_plugin_manager(app: Flask) -> pluggy.PluginManager:
     pm.add_hookspecs(hookspecs)
     for name in app.config["PANEL_DISABLED_PLUGINS"]:
         pm.set_blocked(name)
-    for dotted in (*BUNDLED_PLUGINS, *app.config["PANEL_PLUGINS"]):
+    for dotted in dict.fromkeys((*BUNDLED_PLUGINS, *app.config["PANEL_PLUGINS"])):
         if pm.is_blocked(dotted):
             continue
         try:
             module = importlib.import_module(dotted)
         except ImportError as exc:
             raise PluginError(f"cannot import the plugin {dotted!r}: {exc}") from exc
-        pm.register(module, name=dotted)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _register(pm, module, dotted)
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"an installed plugin (entry point group {ENTRY_POINT_GROUP!r}) "
+                          f"could not be registered: {exc}") from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"a plugin implements a hook that does not exist: {exc}") from exc
     if app.config["PANEL_TRACE_PLUGINS"]:
+        log.setLevel(logging.INFO)
+        if not log.handlers and not logging.getLogger().handlers:
+            log.addHandler(logging.StreamHandler())
         pm.trace.root.setwriter(lambda message: log.info("%s", message.rstrip()))
         pm.enable_tracing()
     return pm
+
+
+def _register(pm: pluggy.PluginManager, module, name: str) -> None:
+    if pm.is_registered(module):
+        raise PluginError(f"the plugin module {name!r} is registered twice (it is bundled, "
+                          f"listed in PANEL_PLUGINS, or installed with an entry point)")
+    try:
+        pm.register(module, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {name}: {exc}") from exc
+
+
+def call_each(hook_name: str, **kwargs) -> None:
+    """Call a notification hook's implementations one by one; log, never raise, failures."""
+    pm = plugin_manager()
+    if current_app.config["PANEL_TRACE_PLUGINS"]:  # pluggy's own tracing is bypassed here
+        log.info("  %s [hook]\n%s", hook_name,
+                 "\n".join(f"      {key}: {value}" for key, value in kwargs.items()))
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception:
+            log.exception("plugin %s failed in %s", pm.get_name(impl.plugin), hook_name)
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -61,6 +93,8 @@ def _supplied(pm: pluggy.PluginManager, hook_name: str):
     """Yield (plugin name, result) for each implementation, highest priority first."""
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:  # wrappers make sense only around a hook call
+            continue
         result = impl.function()
         if result:
             yield pm.get_name(impl.plugin), result

@@ -201,10 +201,19 @@ class _Run:
                                         due_at=self._due(item, event)))
 
     def _due(self, item, event) -> datetime:
-        if event.timeout_processor:
-            processor = self.registry.timeout_processors[event.timeout_processor]
+        if not event.timeout_processor:
+            return self.now + event.timeout_delta
+        name = event.timeout_processor
+        processor = self.registry.timeout_processors.get(name)
+        if processor is None:
+            raise CommandFailed(f"the timeout processor {name} is not registered by any plugin",
+                                event=event.name, state=item.state_name,
+                                process=item.process_name)
+        try:
             return processor(item=item, event=event, now=self.now)
-        return self.now + event.timeout_delta
+        except Exception as exc:
+            raise CommandFailed(f"timeout processor {name}: {exc}", event=event.name,
+                                state=item.state_name, process=item.process_name) from exc
 
     def _reset_timeout(self, item: OrderItem, process: Process, event: str) -> None:
         """An item that stays after its timeout fired waits a whole timeout again."""
@@ -263,11 +272,13 @@ def _fail(order_id: int, exc: CommandFailed, actor: str) -> None:
 
 
 def _notify(order_id: int, event: str | None, transitions, actor: str) -> None:
+    """Tell plugins what moved. The move is committed: a plugin that fails is logged and
+    the others are still told (one plugin's bug must not hide another's mail)."""
     if transitions:
-        from panel.plugins import plugin_manager
+        from panel.plugins import call_each
 
-        plugin_manager().hook.items_transitioned(order_id=order_id, event=event,
-                                                 transitions=transitions, actor=actor)
+        call_each("items_transitioned", order_id=order_id, event=event,
+                  transitions=transitions, actor=actor)
 
 
 def trigger_event(order_id: int, event: str, *, actor: str,
