@@ -85,6 +85,10 @@ class _Run:
         self.repeats: dict[tuple[str | None, str], int] = defaultdict(int)
         self.moved_ids: set[int] = set()
         self.transitions: list[tuple[int, str, str]] = []
+        # Rows written once, in bulk, when the run finishes (see finish()).
+        self.history_rows: list[dict] = []
+        self.log_rows: list[dict] = []
+        self.timeouts: dict[int, list[dict]] = {}  # item id: the timeouts of its new state
 
     def process(self, item: OrderItem) -> Process:
         return self.registry.process(item.process_name)
@@ -184,21 +188,22 @@ class _Run:
         source = item.state_name
         item.state_name = transition.target
         item.state_entered_at = self.now
-        db.session.add(ItemStateHistory(item_id=item.id, from_state=source,
-                                        to_state=transition.target, event=transition.event,
-                                        actor=self.actor, created_at=self.now))
+        self.history_rows.append({"item_id": item.id, "from_state": source,
+                                  "to_state": transition.target, "event": transition.event,
+                                  "actor": self.actor, "created_at": self.now})
         self._log(item, transition.event, source, transition.target, command,
                   transition.condition)
-        db.session.execute(delete(EventTimeout).where(EventTimeout.item_id == item.id))
+        self.timeouts[item.id] = []  # the old state's timeouts go; the new state's come
         self._write_timeouts(item, process)
         self.moved_ids.add(item.id)
         self.transitions.append((item.id, source, transition.target))
 
     def _write_timeouts(self, item: OrderItem, process: Process) -> None:
+        rows = self.timeouts.setdefault(item.id, [])
         for event in process.timeout_events_from(item.state_name):
-            db.session.add(EventTimeout(item_id=item.id, order_id=item.order_id,
-                                        state_name=item.state_name, event=event.name,
-                                        due_at=self._due(item, event)))
+            rows.append({"item_id": item.id, "order_id": item.order_id,
+                         "state_name": item.state_name, "event": event.name,
+                         "due_at": self._due(item, event)})
 
     def _due(self, item, event) -> datetime:
         if not event.timeout_processor:
@@ -224,14 +229,24 @@ class _Run:
             ).values(due_at=self._due(item, definition)))
 
     def _log(self, item, event, source, target, command, condition) -> None:
-        db.session.add(TransitionLog(
-            order_id=item.order_id, item_id=item.id, process_name=item.process_name,
-            event=event, source_state=source, target_state=target, command=command,
-            condition=condition, actor=self.actor, created_at=self.now))
+        self.log_rows.append({
+            "order_id": item.order_id, "item_id": item.id, "process_name": item.process_name,
+            "event": event, "source_state": source, "target_state": target,
+            "command": command, "condition": condition, "actor": self.actor,
+            "is_error": False, "error_message": None, "created_at": self.now})
 
     def finish(self) -> None:
-        """Bring the order row's list columns in step with its items."""
-        db.session.flush()
+        """Write history, log and timeouts in bulk, and bring the order row's list columns
+        in step with its items."""
+        db.session.flush()  # the items' new states
+        if self.timeouts:
+            db.session.execute(delete(EventTimeout).where(
+                EventTimeout.item_id.in_(list(self.timeouts))))
+        new_timeouts = [row for rows in self.timeouts.values() for row in rows]
+        for model, batch in ((ItemStateHistory, self.history_rows),
+                             (TransitionLog, self.log_rows), (EventTimeout, new_timeouts)):
+            if batch:
+                db.session.execute(model.__table__.insert(), batch)
         states = db.session.scalars(
             select(OrderItem.state_name).where(OrderItem.order_id == self.order.id).distinct()
         ).all()

@@ -1,0 +1,94 @@
+"""Build, or reuse, the benchmark dataset: a million demo orders with reclamations."""
+from __future__ import annotations
+
+import random
+import time
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from panel.extensions import db
+from panel.models import EventTimeout, Order, OrderItem, Reclamation, ReclamationItem, User
+from panel.models.base import utcnow
+from panel.services import demo
+
+BENCH_EMAIL = "bench@example.org"
+BENCH_PASSWORD = "benchmark password"
+
+
+def order_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Order)) or 0
+
+
+def ensure_schema() -> None:
+    upgrade()
+
+
+def build(orders: int, log) -> float | None:
+    """Seed up to ``orders`` orders (reusing what is there); return the seconds it took."""
+    have = order_count()
+    if have >= orders:
+        log(f"  reusing {have:,} orders")
+        return None
+    started = time.perf_counter()
+    demo.seed_orders(orders - have, seed=have + 1, batch=5000,
+                     progress=lambda n: log(f"  {have + n:,} orders") if n % 100_000 == 0 else None)
+    add_reclamations(log)
+    elapsed = time.perf_counter() - started
+    log(f"  built {orders - have:,} orders in {elapsed:.0f} s")
+    return elapsed
+
+
+def add_reclamations(log, share: float = 0.01) -> None:
+    """Open reclamations on about 1 % of orders, written in bulk like the service would."""
+    rng = random.Random(7)
+    max_id = db.session.scalar(sa.select(sa.func.max(Order.id))) or 0
+    chosen = sorted(rng.sample(range(1, max_id + 1), int(max_id * share)))
+    now = utcnow()
+    for start in range(0, len(chosen), 5000):
+        ids = chosen[start:start + 5000]
+        orders = db.session.execute(sa.select(Order.id, Order.email, Order.first_name,
+                                              Order.last_name).where(Order.id.in_(ids))).all()
+        first_items = dict(db.session.execute(
+            sa.select(OrderItem.order_id, sa.func.min(OrderItem.id))
+            .where(OrderItem.order_id.in_(ids)).group_by(OrderItem.order_id)).all())
+        for order in orders:
+            reclamation = Reclamation(order_id=order.id, customer_name=f"{order.first_name} "
+                                      f"{order.last_name}", customer_email=order.email,
+                                      reason="benchmark", state="open", item_count=1,
+                                      created_by_name="benchmark", created_at=now)
+            reclamation.items = [ReclamationItem(order_item_id=first_items[order.id])]
+            db.session.add(reclamation)
+        db.session.execute(sa.update(Order).where(Order.id.in_(ids))
+                           .values(open_reclamations=Order.open_reclamations + 1))
+        db.session.commit()
+    log(f"  {len(chosen):,} reclamations")
+
+
+def ensure_due_timeouts(count: int) -> int:
+    """Make ``count`` delivered items due for their close timeout now; return how many."""
+    due = db.session.scalar(sa.select(sa.func.count()).select_from(EventTimeout)
+                            .where(EventTimeout.due_at <= utcnow())) or 0
+    if due < count:
+        past = utcnow().replace(microsecond=0)
+        rows = db.session.execute(
+            sa.select(OrderItem.id, OrderItem.order_id)
+            .where(OrderItem.state_name == "delivered",
+                   ~sa.exists().where(EventTimeout.item_id == OrderItem.id))
+            .limit(count - due)).all()
+        if rows:
+            db.session.execute(sa.insert(EventTimeout), [
+                {"item_id": r.id, "order_id": r.order_id, "state_name": "delivered",
+                 "event": "close", "due_at": past} for r in rows])
+            db.session.commit()
+        due += len(rows)
+    return due
+
+
+def ensure_user() -> None:
+    from werkzeug.security import generate_password_hash
+
+    if db.session.scalar(sa.select(User.id).where(User.email == BENCH_EMAIL)) is None:
+        db.session.add(User(email=BENCH_EMAIL, name="Benchmark", role="agent", active=True,
+                            password_hash=generate_password_hash(BENCH_PASSWORD)))
+        db.session.commit()
