@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from pydantic import ValidationError
 
+from panel.oms import sweeps
 from panel.services import api_tokens, intake, users
 from panel.services.intake_schema import OrderIn, error_list
 
@@ -239,18 +240,14 @@ def _report(kind: str, result) -> None:
 @click.option("--limit", type=click.IntRange(1), help="At most this many orders.")
 def check_timeouts(limit):
     """Fire the timeout events that are due."""
-    from panel.oms import engine
-
-    _report("check-timeouts", engine.check_timeouts(limit=limit))
+    _report("check-timeouts", sweeps.check_timeouts(limit=limit))
 
 
 @oms_group.command("check-conditions")
 @click.option("--limit", type=click.IntRange(1), help="At most this many orders per process.")
 def check_conditions(limit):
     """Take the event-less transitions whose conditions hold."""
-    from panel.oms import engine
-
-    _report("check-conditions", engine.check_conditions(limit=limit))
+    _report("check-conditions", sweeps.check_conditions(limit=limit))
 
 
 @oms_group.command("worker")
@@ -261,13 +258,12 @@ def check_conditions(limit):
 def worker(interval, limit, rounds):
     """Run check-timeouts, check-conditions and send-outbox in a loop (instead of cron)."""
     from panel.extensions import db
-    from panel.oms import engine
     from panel.services import outbox
 
     done = 0
     while rounds is None or done < rounds:
-        _report("check-timeouts", engine.check_timeouts(limit=limit))
-        _report("check-conditions", engine.check_conditions(limit=limit))
+        _report("check-timeouts", sweeps.check_timeouts(limit=limit))
+        _report("check-conditions", sweeps.check_conditions(limit=limit))
         sent, failed = outbox.send_outbox(limit=limit)
         click.echo(f"send-outbox: {sent} sent, {failed} failed.")
         db.session.remove()

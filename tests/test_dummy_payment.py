@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from panel.extensions import db
 from panel.models import EventTimeout, Order, OrderItem, OutboundEmail
 from panel.models.base import utcnow
-from panel.oms import engine
+from panel.oms import engine, sweeps
 from tests.conftest import order_payload
 
 ACTOR = "Agent User <agent@example.org>"
@@ -46,7 +46,7 @@ def test_dummy_payment_happy_path_with_gift_card_subprocess(app, post_order):
     with app.app_context():
         # new -> (authorize, timeout 1 second): intake wrote the timeouts
         assert {t.event for t in db.session.scalars(sa.select(EventTimeout))} == {"authorize"}
-        result = engine.check_timeouts(now=utcnow() + timedelta(seconds=2))
+        result = sweeps.check_timeouts(now=utcnow() + timedelta(seconds=2))
         assert result.moved == 2
     assert states(app, order_id) == {"SHOE-1": "payment pending", "GIFT-50": "payment pending"}
     with app.app_context():
@@ -78,14 +78,14 @@ def test_dummy_payment_happy_path_with_gift_card_subprocess(app, post_order):
 def test_declined_authorisation_takes_the_else_branch(app, post_order):
     order_id = place(post_order, method="dummyPaymentDeclined")
     with app.app_context():
-        engine.check_timeouts(now=utcnow() + timedelta(seconds=2))
+        sweeps.check_timeouts(now=utcnow() + timedelta(seconds=2))
     assert set(states(app, order_id).values()) == {"invalid"}
 
 
 def test_invoice_subprocess_returns_to_the_main_flow(app, post_order):
     order_id = place(post_order)
     with app.app_context():
-        engine.check_timeouts(now=utcnow() + timedelta(seconds=2))
+        sweeps.check_timeouts(now=utcnow() + timedelta(seconds=2))
         engine.trigger_event(order_id, "pay", actor=ACTOR)
         engine.trigger_event(order_id, "invoice-generate", actor=ACTOR)
     # invoice generated -> onEnter invoice-generated -> waiting -> onEnter check giftcard

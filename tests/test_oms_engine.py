@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from panel.extensions import db
 from panel.models import EventTimeout, ItemStateHistory, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
-from panel.oms import engine
+from panel.oms import engine, sweeps
 from tests.conftest import order_payload
 from tests.plugins import engine_fixture
 
@@ -180,11 +180,11 @@ def test_timeouts_are_written_on_entering_and_fired_by_check_timeouts(app, order
         timeouts = db.session.scalars(sa.select(EventTimeout)).all()
         assert {(t.event, t.state_name) for t in timeouts} == {("close", "delivered")}
         assert all(t.due_at == start + timedelta(days=1) for t in timeouts)
-        early = engine.check_timeouts(now=start + timedelta(hours=23))
+        early = sweeps.check_timeouts(now=start + timedelta(hours=23))
         assert early.moved == 0
     assert states(app, order) == ["delivered"] * 3
     with app.app_context():
-        due = engine.check_timeouts(now=start + timedelta(days=1, seconds=1))
+        due = sweeps.check_timeouts(now=start + timedelta(days=1, seconds=1))
         assert (due.moved, due.orders) == (3, 1)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EventTimeout)) == 0
         actors = set(db.session.scalars(sa.select(ItemStateHistory.actor).where(
@@ -199,7 +199,7 @@ def test_leaving_a_state_drops_its_timeouts(app, order):
     trigger(app, order, "close")  # closed by hand before the timeout
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EventTimeout)) == 0
-        assert engine.check_timeouts(now=utcnow() + timedelta(days=2)).moved == 0
+        assert sweeps.check_timeouts(now=utcnow() + timedelta(days=2)).moved == 0
 
 
 def test_check_conditions_takes_eventless_transitions(app, order):
@@ -207,11 +207,11 @@ def test_check_conditions_takes_eventless_transitions(app, order):
     first, second, third = item_ids(app, order)
     engine_fixture.RELEASED.update({first, third})
     with app.app_context():
-        result = engine.check_conditions()
+        result = sweeps.check_conditions()
     assert (result.moved, result.orders) == (2, 1)
     assert states(app, order) == ["released", "waiting", "released"]
     with app.app_context():
-        assert engine.check_conditions().moved == 0
+        assert sweeps.check_conditions().moved == 0
 
 
 def test_items_of_another_order_are_refused(app, order, post_order):

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from panel import create_app, hookimpl, hookspecs
 from panel.extensions import db
 from panel.models import EventTimeout, Order, OrderItem
-from panel.oms import engine
+from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
@@ -207,8 +207,8 @@ def test_hook_register_timeout_processors(app, post_order):
             sa.select(EventTimeout.event, EventTimeout.state_name, EventTimeout.due_at)
             .where(EventTimeout.order_id == order_id)).all()
         assert [tuple(t) for t in timeouts] == [("remind", "paid", next_morning)] * 2
-        assert engine.check_timeouts(now=next_morning - timedelta(minutes=1)).moved == 0
-        assert engine.check_timeouts(now=next_morning).moved == 2
+        assert sweeps.check_timeouts(now=next_morning - timedelta(minutes=1)).moved == 0
+        assert sweeps.check_timeouts(now=next_morning).moved == 2
     assert states(app, order_id) == ["reminded", "reminded"]
 
 

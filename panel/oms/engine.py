@@ -1,4 +1,4 @@
-"""The engine: trigger an event for items of one order, and move items by time or condition.
+"""The engine: trigger an event for items of one order, following Spryker's OMS rules.
 
 Each call works on one order in one database transaction, under a lock on the order row
 (PostgreSQL: SELECT ... FOR UPDATE; SQLite: its database write lock), and re-reads the items
@@ -13,6 +13,8 @@ command once. The order of work follows Spryker's OMS (reference section 2.2):
 4. move: state, history, transition log, the new state's timeouts;
 5. fire the onEnter event of each new state (the same steps), at most MAX_EVENT_REPEATS
    times per (event, state) in one run.
+
+Timeouts and event-less transitions are swept by ``panel.oms.sweeps`` with the same run.
 
 A command that raises undoes everything of that order's run; the error goes to the
 transition log in a transaction of its own, and the caller gets the message.
@@ -77,8 +79,8 @@ def _count(n: int) -> str:
     return f"{n} item" if n == 1 else f"{n} items"
 
 
-class _Run:
-    """One order's work inside one transaction."""
+class Run:
+    """One order's work inside one transaction (the engine's and the sweeps' alike)."""
 
     def __init__(self, order: Order, registry: Registry, actor: str, now: datetime):
         self.order, self.registry, self.actor, self.now = order, registry, actor, now
@@ -270,14 +272,16 @@ def lock_order(order_id: int, *, skip_locked: bool = False) -> Order | None:
     return db.session.scalar(stmt.execution_options(populate_existing=True))
 
 
-def _load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderItem]:
+def load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderItem]:
+    """The order's items (or those of ``item_ids``), read fresh: call it after the lock."""
     stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
     if item_ids is not None:
         stmt = stmt.where(OrderItem.id.in_(list(item_ids)))
     return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def _fail(order_id: int, exc: CommandFailed, actor: str) -> None:
+def record_failure(order_id: int, exc: CommandFailed, actor: str) -> None:
+    """Undo the order's run and write its error to the transition log, committed."""
     db.session.rollback()
     db.session.add(TransitionLog(
         order_id=order_id, item_id=None, process_name=exc.process, event=exc.event,
@@ -286,7 +290,7 @@ def _fail(order_id: int, exc: CommandFailed, actor: str) -> None:
     db.session.commit()
 
 
-def _notify(order_id: int, event: str | None, transitions, actor: str) -> None:
+def notify_plugins(order_id: int, event: str | None, transitions, actor: str) -> None:
     """Tell plugins what moved. The move is committed: a plugin that fails is logged and
     the others are still told (one plugin's bug must not hide another's mail)."""
     if transitions:
@@ -306,23 +310,23 @@ def trigger_event(order_id: int, event: str, *, actor: str,
     if order is None:
         db.session.rollback()
         raise LookupError(f"there is no order #{order_id}")
-    items = _load_items(order_id, item_ids)
+    items = load_items(order_id, item_ids)
     if item_ids is not None and len(items) != len(set(item_ids)):
         db.session.rollback()
         raise LookupError(f"some of the items do not belong to order {order.order_reference}")
-    run = _Run(order, registry, actor, now)
+    run = Run(order, registry, actor, now)
     result = TriggerResult(event)
     try:
         result.skipped, result.stayed = run.trigger(event, items)
         run.finish()
         db.session.commit()
     except CommandFailed as exc:
-        _fail(order_id, exc, actor)
+        record_failure(order_id, exc, actor)
         result.error = str(exc)
         return result
     result.moved = len({item_id for item_id, _, _ in run.transitions} & {i.id for i in items})
     result.transitions = run.transitions
-    _notify(order_id, event, run.transitions, actor)
+    notify_plugins(order_id, event, run.transitions, actor)
     return result
 
 
@@ -331,8 +335,8 @@ def start_items(order_id: int, *, actor: str, now: datetime | None = None) -> Tr
     registry = current_registry()
     now = now or utcnow()
     order = lock_order(order_id)
-    run = _Run(order, registry, actor, now)
-    items = _load_items(order_id, None)
+    run = Run(order, registry, actor, now)
+    items = load_items(order_id, None)
     result = TriggerResult(None)
     try:
         for item in items:
@@ -341,103 +345,9 @@ def start_items(order_id: int, *, actor: str, now: datetime | None = None) -> Tr
         run.finish()
         db.session.commit()
     except CommandFailed as exc:
-        _fail(order_id, exc, actor)
+        record_failure(order_id, exc, actor)
         result.error = str(exc)
         return result
     result.transitions = run.transitions
-    _notify(order_id, None, run.transitions, actor)
-    return result
-
-
-@dataclass
-class SweepResult:
-    orders: int = 0
-    moved: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
-                   actor: str = "timeout") -> SweepResult:
-    """Fire every due timeout event, order by order; safe to run on several machines."""
-    now = now or utcnow()
-    registry = current_registry()
-    due_orders = (select(EventTimeout.order_id).where(EventTimeout.due_at <= now)
-                  .group_by(EventTimeout.order_id).order_by(EventTimeout.order_id))
-    if limit:
-        due_orders = due_orders.limit(limit)
-    order_ids = list(db.session.scalars(due_orders))
-    db.session.rollback()
-    result = SweepResult()
-    for order_id in order_ids:
-        order = lock_order(order_id, skip_locked=True)
-        if order is None:  # another worker has it
-            db.session.rollback()
-            continue
-        rows = db.session.execute(
-            select(EventTimeout.item_id, EventTimeout.event, EventTimeout.state_name)
-            .where(EventTimeout.order_id == order_id, EventTimeout.due_at <= now)
-            .order_by(EventTimeout.due_at, EventTimeout.id)
-        ).all()
-        if not rows:  # done by another worker meanwhile
-            db.session.rollback()
-            continue
-        run = _Run(order, registry, actor, now)
-        try:
-            by_event: dict[str, list[int]] = defaultdict(list)
-            for row in rows:
-                by_event[row.event].append(row.item_id)
-            for event, item_ids in by_event.items():
-                items = [i for i in _load_items(order_id, item_ids)
-                         if i.state_name in {r.state_name for r in rows if r.event == event}]
-                run.trigger(event, items)
-            run.finish()
-            db.session.commit()
-        except CommandFailed as exc:
-            _fail(order_id, exc, actor)
-            result.errors.append(f"order #{order_id}: {exc}")
-            continue
-        result.orders += 1
-        result.moved += len(run.moved_ids)
-        _notify(order_id, None, run.transitions, actor)
-    return result
-
-
-def check_conditions(*, now: datetime | None = None, limit: int | None = None,
-                     actor: str = "condition check") -> SweepResult:
-    """Take event-less transitions of items waiting in such states."""
-    now = now or utcnow()
-    registry = current_registry()
-    result = SweepResult()
-    for process in registry.processes.values():
-        states = process.states_with_eventless_transitions()
-        if not states:
-            continue
-        waiting = (select(OrderItem.order_id)
-                   .where(OrderItem.process_name == process.name,
-                          OrderItem.state_name.in_(states))
-                   .group_by(OrderItem.order_id).order_by(OrderItem.order_id))
-        if limit:
-            waiting = waiting.limit(limit)
-        order_ids = list(db.session.scalars(waiting))
-        db.session.rollback()
-        for order_id in order_ids:
-            order = lock_order(order_id, skip_locked=True)
-            if order is None:
-                db.session.rollback()
-                continue
-            items = [i for i in _load_items(order_id, None)
-                     if i.process_name == process.name and i.state_name in states]
-            run = _Run(order, registry, actor, now)
-            try:
-                run.move_eventless(items)
-                run.finish()
-                db.session.commit()
-            except CommandFailed as exc:
-                _fail(order_id, exc, actor)
-                result.errors.append(f"order #{order_id}: {exc}")
-                continue
-            if run.moved_ids:
-                result.orders += 1
-                result.moved += len(run.moved_ids)
-            _notify(order_id, None, run.transitions, actor)
+    notify_plugins(order_id, None, run.transitions, actor)
     return result
