@@ -36,6 +36,11 @@ def page_urls(app, order_id, accounts):
 
         ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
                                       user=admin).id
+        from panel.services import bulk_actions
+
+        selection = bulk_actions.freeze_selection([order_id], admin)
+        ids["selection_id"] = selection.id
+        ids["run_id"] = bulk_actions.start_run(selection, "pay", admin).id
     urls = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "admin.static") or rule.endpoint.startswith("api."):
@@ -52,7 +57,8 @@ def page_urls(app, order_id, accounts):
 
 ADMIN_ONLY = re.compile(r"^users\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
-                "customers.edit_address", "reclamations.create", "communication.email"}
+                "customers.edit_address", "reclamations.create", "communication.email",
+                "bulk.index", "bulk.selection", "bulk.export", "bulk.run", "bulk.report"}
 
 
 def test_every_page_sends_anonymous_users_to_login(client, page_urls):

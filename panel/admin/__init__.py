@@ -6,6 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from panel.admin.base import AdministrationPage, HomeView
+from panel.admin.bulk import BulkView
 from panel.admin.communication import CommunicationView
 from panel.admin.customers import CustomersView
 from panel.admin.oms import OmsView, TransitionLogView
@@ -28,6 +29,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
                               url="/sales/orders"))
+    admin.add_view(BulkView(name="Bulk actions", endpoint="bulk", url="/sales/bulk"))
     admin.add_view(CommunicationView(name="Communication", endpoint="communication",
                                      url="/sales/messages"))
     admin.add_view(ReclamationsView(name="Reclamations", category="Sales",

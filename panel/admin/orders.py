@@ -1,31 +1,20 @@
 """Sales > Orders: the list, View Order, Edit Address for Order, and the CSV download."""
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
+from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row, spreadsheet_safe
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
-from panel.formatting import format_datetime, format_money
 from panel.models.order import ADDRESS_FIELDS
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
 
-CSV_COLUMNS = ("#", "Order Reference", "Created", "Customer Full Name", "Email", "Order State",
-               "Grand Total", "Currency", "Number of Items", "Store", "Payment Method")
-
-
-def spreadsheet_safe(value):
-    """Keep a cell from being read as a formula by spreadsheet programs (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+__all__ = ["CSV_COLUMNS", "OrdersView", "read_order_query", "spreadsheet_safe"]
 
 
 def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
@@ -84,29 +73,8 @@ class OrdersView(PanelView):
         query, errors = read_order_query(request.args)
         if errors:
             return Response("; ".join(errors) + "\n", status=400, mimetype="text/plain")
-
-        def rows():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            for number, order in enumerate(order_search.iter_orders(query)):
-                writer.writerow([spreadsheet_safe(v) for v in (
-                    order.id, order.order_reference, format_datetime(order.created_at),
-                    order.customer_full_name, order.email, order.item_states,
-                    format_money(order.grand_total, order.currency), order.currency,
-                    order.item_count, order.store, order.payment_method,
-                )])
-                if number % 500 == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-        return Response(
-            stream_with_context(rows()),
-            mimetype="text/csv",
-            headers={"Content-Disposition": "attachment; filename=orders.csv"},
-        )
+        return csv_response(CSV_COLUMNS, map(order_row, order_search.iter_orders(query)),
+                            "orders.csv")
 
     @expose("/<int:order_id>")
     def details(self, order_id: int):

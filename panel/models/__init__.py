@@ -1,4 +1,5 @@
 """The panel's data: one module per domain, all re-exported here."""
+from panel.models.bulk import BulkRun, BulkRunOrder, Selection, SelectionOrder
 from panel.models.comment import Comment
 from panel.models.customer import Customer, CustomerAddress
 from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
@@ -17,6 +18,8 @@ from panel.models.user import ApiToken, User
 __all__ = [
     "AddressChange",
     "ApiToken",
+    "BulkRun",
+    "BulkRunOrder",
     "Comment",
     "Customer",
     "CustomerAddress",
@@ -29,6 +32,8 @@ __all__ = [
     "Reclamation",
     "ReclamationItem",
     "ReferenceSequence",
+    "Selection",
+    "SelectionOrder",
     "Shipment",
     "TransitionLog",
     "User",

@@ -35,8 +35,10 @@ class ResultPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def fetch_page(filtered, ordering, key_column, page: int, per_page: int) -> ResultPage:
-    """Run ``filtered`` (a SELECT of one entity) for one page, and count its matches.
+def fetch_page(filtered, ordering, key_column, page: int, per_page: int,
+               total: int | None = None) -> ResultPage:
+    """Run ``filtered`` (a SELECT of one entity) for one page, and count its matches
+    (``total``, when given, is that count up to COUNT_CAP + 1).
 
     The count stops at COUNT_CAP + 1 rows, so it costs the same on a million rows as on ten
     thousand; beyond that the page says "10,000+".
@@ -44,6 +46,7 @@ def fetch_page(filtered, ordering, key_column, page: int, per_page: int) -> Resu
     page = max(1, page)
     stmt = filtered.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
     rows = list(db.session.scalars(stmt))
-    capped = filtered.with_only_columns(key_column).limit(COUNT_CAP + 1)
-    total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
+    if total is None:  # else the caller counted it a cheaper way
+        capped = filtered.with_only_columns(key_column).limit(COUNT_CAP + 1)
+        total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
     return ResultPage(rows, min(total, COUNT_CAP), total > COUNT_CAP, page, per_page)
