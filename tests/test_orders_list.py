@@ -211,3 +211,13 @@ def test_csv_export_defuses_spreadsheet_formulas(agent, post_order):
     assert post_order(payload).status_code == 201
     rows = list(csv.reader(io.StringIO(agent.get("/sales/orders/export.csv").get_data(as_text=True))))
     assert rows[1][3] == "'=HYPERLINK(\"http://x\") Smith"
+
+
+def test_a_broad_search_says_how_many_at_least(app, agent, orders, monkeypatch):
+    from panel.services import order_search
+
+    monkeypatch.setattr(order_search, "NARROW_SEARCH", 1)
+    page = agent.get("/sales/orders/?q=Schmidt").get_data(as_text=True)
+    assert "1+ found" in page
+    assert references(agent.get("/sales/orders/?q=Schmidt")) == ["AT--1", "DE--1"]
+    assert references(agent.get("/sales/orders/?q=Schmidt&store=DE")) == ["DE--1"]

@@ -2,7 +2,7 @@
 
 Every filter and search condition here can use an index: search is exact or prefix on
 lower-cased columns, the state filter goes through (state_name, order_id), and the total is
-counted only up to COUNT_CAP rows. (Sorting by grand total or item count has no index yet.)
+counted only up to COUNT_CAP rows; every sort has an index with the id as tie-breaker.
 """
 from __future__ import annotations
 
@@ -113,21 +113,32 @@ def find_orders(query: OrderQuery) -> ResultPage:
     - a search that matches few orders (an exact reference, a rare name) is first turned
       into its ids through the search columns' indexes, then sorted: otherwise SQLite walks
       the whole date index looking for ten matches;
-    - a filter by state alone is counted from the (state, order) index of the items.
+    - a filter by state alone is counted from the (state, order) index of the items, and a
+      broad search alone says "2,000+" instead of counting on to 10,000.
     """
     stmt = filtered(query)
     condition = search_condition(query.search)
-    total = None
+    total, cap = None, None
     if condition is not None:
         ids = list(db.session.scalars(select(Order.id).where(condition).limit(NARROW_SEARCH + 1)))
         if len(ids) <= NARROW_SEARCH:
             stmt = filtered(replace(query, search="")).where(Order.id.in_(ids))
+        elif not _only_search(query):
+            pass  # other filters narrow it further: count those matches the usual way
+        else:  # a broad search: say "2,000+" rather than count on to 10,000
+            total, cap = len(ids), NARROW_SEARCH
     elif query.states and _only_states(query):
         distinct_orders = (select(OrderItem.order_id)
                            .where(OrderItem.state_name.in_(query.states))
                            .distinct().limit(COUNT_CAP + 1).subquery())
         total = db.session.scalar(select(func.count()).select_from(distinct_orders))
-    return fetch_page(stmt, ordering(query), Order.id, query.page, query.per_page, total=total)
+    return fetch_page(stmt, ordering(query), Order.id, query.page, query.per_page, total=total,
+                      cap=cap)
+
+
+def _only_search(query: OrderQuery) -> bool:
+    return not (query.states or query.stores or query.payment_methods or query.created_from
+                or query.created_to or query.open_reclamation)
 
 
 def _only_states(query: OrderQuery) -> bool:

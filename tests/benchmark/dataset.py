@@ -34,6 +34,11 @@ def build(orders: int, log) -> float | None:
     demo.seed_orders(orders - have, seed=have + 1, batch=5000,
                      progress=lambda n: log(f"  {have + n:,} orders") if n % 100_000 == 0 else None)
     add_reclamations(log)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # What autovacuum would do in a while: statistics for the planner, and the
+        # visibility map that lets index-only scans skip the table.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
     elapsed = time.perf_counter() - started
     log(f"  built {orders - have:,} orders in {elapsed:.0f} s")
     return elapsed
