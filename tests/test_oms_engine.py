@@ -219,3 +219,17 @@ def test_items_of_another_order_are_refused(app, order, post_order):
     with app.app_context(), pytest.raises(LookupError):
         engine.trigger_event(order, "pay", actor=ACTOR, item_ids=item_ids(app, other))
     assert states(app, other) == ["new"]
+
+
+def test_a_failing_timeout_command_leaves_that_order_and_moves_the_others(app, post_order):
+    start = utcnow()
+    orders = [new_order(post_order, [(sku, 1000)]) for sku in ("PLAIN", "RED-1", "OTHER")]
+    for order_id in orders:
+        trigger(app, order_id, "risk", now=start)
+    with app.app_context():
+        result = sweeps.check_timeouts(now=start + timedelta(hours=2))
+        assert (result.orders, result.moved) == (2, 2)
+        assert len(result.errors) == 1 and "red items cannot expire" in result.errors[0]
+        errors = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.is_error)).all()
+        assert [(e.order_id, e.event) for e in errors] == [(orders[1], "expire")]
+    assert [states(app, o) for o in orders] == [["expired"], ["fragile"], ["expired"]]

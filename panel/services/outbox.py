@@ -6,7 +6,7 @@ from __future__ import annotations
 import smtplib
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from flask_mail import Connection, Message
 from sqlalchemy import or_, select
 
@@ -73,7 +73,9 @@ def queue_order_mail(order: Order, template_name: str, *, actor: str) -> Outboun
     """Queue one of the state machine's mails inside the running transaction."""
     template = email_templates.email_templates()[template_name]
     subject, body = email_templates.render(template, order, SYSTEM_SENDER)
-    return compose(order, subject, body, template=template_name, created_by=actor)
+    message = compose(order, subject, body, template=template_name, created_by=actor)
+    g.setdefault("orders_with_queued_mail", set()).add(order.id)
+    return message
 
 
 class _TimedConnection(Connection):
@@ -136,7 +138,15 @@ def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | 
 
 
 def deliver_queued(order_id: int) -> None:
-    """Send the order's freshly queued messages (after the transaction that wrote them)."""
+    """Send the order's freshly queued messages (after the transaction that wrote them).
+
+    Only orders for which this app context queued a mail are looked at: the sweeps call this
+    for every order they move, and most moves queue nothing.
+    """
+    pending = g.get("orders_with_queued_mail", set())
+    if order_id not in pending:
+        return
+    pending.discard(order_id)
     ids = db.session.scalars(select(OutboundEmail.id).where(
         OutboundEmail.order_id == order_id, OutboundEmail.status == "queued")).all()
     for message_id in ids:

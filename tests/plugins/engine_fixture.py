@@ -9,7 +9,8 @@ RELEASED: set[int] = set()  # item ids for which Test/IsReleased holds
 
 def _state_names():
     return ["new", "paid", "shipped", "delivered", "closed", "canceled", "approved",
-            "rejected", "express", "loop a", "loop b", "waiting", "released"]
+            "rejected", "express", "loop a", "loop b", "waiting", "released", "fragile",
+            "expired"]
 
 
 def build_process() -> Process:
@@ -31,6 +32,8 @@ def build_process() -> Process:
             Event("bounce back", on_enter=True),
             Event("hold", manual=True),
             Event("explode", manual=True, command="Test/Explode"),
+            Event("risk", manual=True),
+            Event("expire", timeout="1 hour", command="Test/ExplodeOnRed"),
         ],
         transitions=[
             Transition("new", "paid", "pay", happy=True),
@@ -55,6 +58,9 @@ def build_process() -> Process:
             Transition("new", "waiting", "hold"),
             Transition("waiting", "released", condition="Test/IsReleased"),
             Transition("new", "paid", "explode"),
+            # a timeout whose command fails for some orders only
+            Transition("new", "fragile", "risk"),
+            Transition("fragile", "expired", "expire"),
         ],
     )
 
@@ -73,6 +79,11 @@ def explode(*, order, items, event, actor):
     raise RuntimeError("the payment provider is down")
 
 
+def explode_on_red(*, order, items, event, actor):
+    if any(item.sku.startswith("RED") for item in items):
+        raise RuntimeError("red items cannot expire")
+
+
 @hookimpl
 def register_processes():
     return [build_process()]
@@ -80,7 +91,8 @@ def register_processes():
 
 @hookimpl
 def register_commands():
-    return {"Test/Capture": capture, "Test/ShipEach": ship_each, "Test/Explode": explode}
+    return {"Test/Capture": capture, "Test/ShipEach": ship_each, "Test/Explode": explode,
+            "Test/ExplodeOnRed": explode_on_red}
 
 
 @hookimpl
