@@ -59,7 +59,6 @@ def from_environment(instance_path: str) -> dict:
     env = os.environ
     secret = env.get("PANEL_SECRET_KEY", "")
     config = {
-        "PANEL_ENV": env.get("PANEL_ENV", "development"),
         "SECRET_KEY": secret or secrets.token_hex(32),
         "PANEL_SECRET_KEY_IS_GENERATED": not secret,
         "SQLALCHEMY_DATABASE_URI": env.get("PANEL_DATABASE_URL")
