@@ -89,6 +89,16 @@ def app(database_url, app_config):
 
 
 @pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, for one test."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

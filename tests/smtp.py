@@ -42,3 +42,11 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+def real_mail_settings(request, sender: str = "orders@shop.example", **extra) -> dict:
+    """App settings for real delivery: to the test's ``smtp`` server if it uses that
+    fixture, else to a port nobody listens on (the server is down)."""
+    port = request.getfixturevalue("smtp").port if "smtp" in request.fixturenames else free_port()
+    return {"MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
+            "MAIL_TIMEOUT": 5, "MAIL_DEFAULT_SENDER": sender, **extra}

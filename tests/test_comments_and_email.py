@@ -9,24 +9,14 @@ from panel.models import Comment, Order, OutboundEmail
 from panel.oms import engine
 from panel.services import outbox
 from panel.services.email_templates import EmailTemplate
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer, real_mail_settings
 
 SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app_config(request):
-    port = request.getfixturevalue("smtp").port if "smtp" in request.fixturenames else free_port()
-    return {"MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-            "MAIL_TIMEOUT": 5, "MAIL_DEFAULT_SENDER": "orders@shop.example",
-            "PANEL_PLUGINS": ("tests.plugins.template_fixture",)}
+    return real_mail_settings(request, PANEL_PLUGINS=("tests.plugins.template_fixture",))
 
 
 @pytest.fixture

@@ -6,15 +6,13 @@ from flask_admin import expose
 from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
-from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row, spreadsheet_safe
+from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, page_url_args
 from panel.models.order import ADDRESS_FIELDS
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
-
-__all__ = ["CSV_COLUMNS", "OrdersView", "read_order_query", "spreadsheet_safe"]
 
 
 def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:

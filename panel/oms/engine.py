@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from panel.extensions import db
+from panel.locking import lock_row
 from panel.models import EventTimeout, ItemStateHistory, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
 from panel.oms.definitions import Process, Transition
@@ -264,12 +265,7 @@ def _group(items: list[OrderItem]) -> dict[tuple[str, str], list[OrderItem]]:
 
 def lock_order(order_id: int, *, skip_locked: bool = False) -> Order | None:
     """Lock the order row for this transaction and return it (None: gone, or skipped)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks; a write takes the database lock until commit.
-        db.session.execute(update(Order).where(Order.id == order_id).values(id=Order.id))
-        return db.session.get(Order, order_id, populate_existing=True)
-    stmt = select(Order).where(Order.id == order_id).with_for_update(skip_locked=skip_locked)
-    return db.session.scalar(stmt.execution_options(populate_existing=True))
+    return lock_row(Order, order_id, skip_locked=skip_locked)
 
 
 def load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderItem]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, false, func, insert, literal, or_, select, update
 
 from panel.extensions import db
+from panel.locking import lock_row
 from panel.models import BulkRun, BulkRunOrder, Order, OrderItem, Selection, SelectionOrder
 from panel.models.base import utcnow
 from panel.models.bulk import ERROR, MOVED, PENDING, RUN_DONE, RUN_RUNNING, RUNNING, SKIPPED
@@ -234,8 +235,7 @@ def start_run(selection: Selection, event: str, user) -> BulkRun:
     """A run of ``event`` over the selection; every order waits as pending."""
     # Take the selection's row lock (SQLite: the write lock) first, so that two presses of
     # Confirm at once start one run, not two.
-    db.session.execute(update(Selection).where(Selection.id == selection.id)
-                       .values(id=Selection.id))
+    lock_row(Selection, selection.id)
     try:
         event = check_event(selection, event)
     except BulkError:

@@ -11,6 +11,7 @@ from flask_mail import Connection, Message
 from sqlalchemy import or_, select
 
 from panel.extensions import db
+from panel.locking import lock_row
 from panel.models import Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import email_templates
@@ -101,23 +102,13 @@ def _send(message: OutboundEmail) -> None:
                                 sender=current_app.config["MAIL_DEFAULT_SENDER"]))
 
 
-def _lock(message_id: int) -> OutboundEmail | None:
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(db.update(OutboundEmail).where(OutboundEmail.id == message_id)
-                           .values(id=OutboundEmail.id))
-        return db.session.get(OutboundEmail, message_id, populate_existing=True)
-    return db.session.scalar(select(OutboundEmail).where(OutboundEmail.id == message_id)
-                             .with_for_update(skip_locked=True)
-                             .execution_options(populate_existing=True))
-
-
 def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | None:
     """Try to send one message now; record sent, or failed with the server's error.
 
     The row stays locked while the SMTP server is talked to, so two workers never send the
     same message; a message already sent is left alone.
     """
-    message = _lock(message_id)
+    message = lock_row(OutboundEmail, message_id, skip_locked=True)
     if message is None or message.status == "sent":
         db.session.rollback()
         return message

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from panel.extensions import db
 from panel.models import Comment, OutboundEmail
 from tests.e2e.conftest import login, make_order
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer, real_mail_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -38,19 +38,9 @@ DELAY_BODY = (
 
 
 @pytest.fixture
-def smtp():
-    """A running SMTP server on a free port (the app is configured to use it)."""
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app_config(request):
     """Real delivery: to the ``smtp`` fixture's server, or to a port nobody listens on."""
-    port = request.getfixturevalue("smtp").port if "smtp" in request.fixturenames else free_port()
-    return {"MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-            "MAIL_TIMEOUT": 5, "MAIL_DEFAULT_SENDER": SENDER}
+    return real_mail_settings(request, sender=SENDER)
 
 
 @pytest.fixture

@@ -1,0 +1,20 @@
+"""Row locks that work the same way on PostgreSQL and SQLite."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from panel.extensions import db
+
+
+def lock_row(model, row_id: int, *, skip_locked: bool = False):
+    """Lock one row for the rest of the transaction and return it, read fresh.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` (with ``SKIP LOCKED``, None when another
+    transaction holds it). SQLite has no row locks: a write takes the database lock until
+    commit, so a no-op UPDATE stands in. None also when the row does not exist.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(model).where(model.id == row_id).values(id=model.id))
+        return db.session.get(model, row_id, populate_existing=True)
+    stmt = select(model).where(model.id == row_id).with_for_update(skip_locked=skip_locked)
+    return db.session.scalar(stmt.execution_options(populate_existing=True))
