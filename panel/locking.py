@@ -18,3 +18,19 @@ def lock_row(model, row_id: int, *, skip_locked: bool = False):
         return db.session.get(model, row_id, populate_existing=True)
     stmt = select(model).where(model.id == row_id).with_for_update(skip_locked=skip_locked)
     return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def lock_rows(model, row_ids, *, skip_locked: bool = False) -> dict:
+    """Lock several rows at once, in id order (so two lockers cannot deadlock); return
+    {id: row} for those locked (with ``skip_locked``, those no other transaction holds)."""
+    ids = sorted(set(row_ids))
+    if not ids:
+        return {}
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(model).where(model.id.in_(ids)).values(id=model.id))
+        stmt = select(model).where(model.id.in_(ids))
+    else:
+        stmt = (select(model).where(model.id.in_(ids)).order_by(model.id)
+                .with_for_update(skip_locked=skip_locked))
+    rows = db.session.scalars(stmt.execution_options(populate_existing=True))
+    return {row.id: row for row in rows}

@@ -241,19 +241,29 @@ class Run:
     def finish(self) -> None:
         """Write history, log and timeouts in bulk, and bring the order row's list columns
         in step with its items."""
-        db.session.flush()  # the items' new states
-        if self.timeouts:
-            db.session.execute(delete(EventTimeout).where(
-                EventTimeout.item_id.in_(list(self.timeouts))))
-        new_timeouts = [row for rows in self.timeouts.values() for row in rows]
-        for model, batch in ((ItemStateHistory, self.history_rows),
-                             (TransitionLog, self.log_rows), (EventTimeout, new_timeouts)):
-            if batch:
-                db.session.execute(model.__table__.insert(), batch)
-        states = db.session.scalars(
-            select(OrderItem.state_name).where(OrderItem.order_id == self.order.id).distinct()
-        ).all()
-        self.order.item_states = " ".join(sorted(states))
+        finish_runs([self])
+
+
+def finish_runs(runs: list[Run]) -> None:
+    """Write the rows of several orders' runs in one statement per table, and bring each
+    order row's list columns in step with its items (one query for all of them)."""
+    db.session.flush()  # the items' new states
+    timeouts = {item_id: rows for run in runs for item_id, rows in run.timeouts.items()}
+    if timeouts:
+        db.session.execute(delete(EventTimeout).where(EventTimeout.item_id.in_(list(timeouts))))
+    new_timeouts = [row for rows in timeouts.values() for row in rows]
+    for model, batch in ((ItemStateHistory, [r for run in runs for r in run.history_rows]),
+                         (TransitionLog, [r for run in runs for r in run.log_rows]),
+                         (EventTimeout, new_timeouts)):
+        if batch:
+            db.session.execute(model.__table__.insert(), batch)
+    states: dict[int, set[str]] = defaultdict(set)
+    for order_id, state in db.session.execute(
+            select(OrderItem.order_id, OrderItem.state_name)
+            .where(OrderItem.order_id.in_([run.order.id for run in runs])).distinct()):
+        states[order_id].add(state)
+    for run in runs:
+        run.order.item_states = " ".join(sorted(states[run.order.id]))
 
 
 def _group(items: list[OrderItem]) -> dict[tuple[str, str], list[OrderItem]]:

@@ -13,11 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from panel.extensions import db
-from panel.models import EventTimeout, OrderItem, TransitionLog
+from panel.locking import lock_rows
+from panel.models import EventTimeout, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
 from panel.oms.engine import (
     CommandFailed,
     Run,
+    finish_runs,
     load_items,
     lock_order,
     notify_plugins,
@@ -33,15 +35,11 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
-# On PostgreSQL the timeout sweep commits every BATCH orders, each order in a savepoint of
-# its own: a commit waits for the disk, and an order's work stays all-or-nothing. SQLite in
-# WAL mode commits cheaply (and its savepoints do not mix with the driver's transactions),
-# so there every order is committed alone.
+# The timeout sweep works BATCH orders per transaction: it locks them together, reads their
+# due timeouts and items in one query each, and writes each table once for the batch. If a
+# command fails, the batch is undone and done again one order per transaction, so that the
+# failing order is left as it was and the others still move.
 BATCH = 50
-
-
-def _orders_per_commit() -> int:
-    return BATCH if db.session.get_bind().dialect.name == "postgresql" else 1
 
 
 def _error_row(order_id: int, exc: CommandFailed, actor: str) -> TransitionLog:
@@ -52,7 +50,7 @@ def _error_row(order_id: int, exc: CommandFailed, actor: str) -> TransitionLog:
 
 
 def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
-                   actor: str = "timeout") -> SweepResult:
+                   actor: str = "timeout", batch: int = BATCH) -> SweepResult:
     """Fire every due timeout event, order by order; safe to run on several machines."""
     now = now or utcnow()
     registry = current_registry()
@@ -63,61 +61,60 @@ def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
     order_ids = list(db.session.scalars(due_orders))
     db.session.rollback()
     result = SweepResult()
-    per_commit = _orders_per_commit()
-    for start in range(0, len(order_ids), per_commit):
-        done = []
-        for order_id in order_ids[start:start + per_commit]:
-            scope = db.session.begin_nested() if per_commit > 1 else None
-            moved = _fire_due(order_id, registry, actor, now, scope, result)
-            if moved is not None:
-                done.append((order_id, moved))
-        db.session.commit()
-        for order_id, transitions in done:
-            notify_plugins(order_id, None, transitions, actor)
+    for start in range(0, len(order_ids), batch):
+        chunk = order_ids[start:start + batch]
+        try:
+            _fire_due(chunk, registry, actor, now, result)
+        except CommandFailed:
+            db.session.rollback()
+            for order_id in chunk:
+                try:
+                    _fire_due([order_id], registry, actor, now, result)
+                except CommandFailed as exc:
+                    db.session.rollback()
+                    db.session.add(_error_row(order_id, exc, actor))
+                    db.session.commit()
+                    result.errors.append(f"order #{order_id}: {exc}")
     return result
 
 
-def _fire_due(order_id, registry, actor, now, scope, result) -> list | None:
-    """Fire one order's due timeouts; return its transitions, or None if it was not done."""
-
-    def undo():
-        if scope is not None:
-            scope.rollback()
-        else:
-            db.session.rollback()
-
-    order = lock_order(order_id, skip_locked=True)
-    if order is None:  # another worker has it
-        undo()
-        return None
-    rows = db.session.execute(
-        select(EventTimeout.item_id, EventTimeout.event, EventTimeout.state_name)
-        .where(EventTimeout.order_id == order_id, EventTimeout.due_at <= now)
-        .order_by(EventTimeout.due_at, EventTimeout.id)
-    ).all()
-    if not rows:  # done by another worker meanwhile
-        undo()
-        return None
-    run = Run(order, registry, actor, now)
-    try:
-        by_event: dict[str, list[int]] = defaultdict(list)
+def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -> None:
+    """Fire the due timeouts of these orders in one transaction (orders that another worker
+    holds are left to it), commit, and tell the plugins; CommandFailed leaves it to the
+    caller to roll back."""
+    orders = lock_rows(Order, order_ids, skip_locked=True)
+    due: dict[int, list] = defaultdict(list)
+    if orders:
+        for row in db.session.execute(
+                select(EventTimeout.order_id, EventTimeout.item_id, EventTimeout.event,
+                       EventTimeout.state_name)
+                .where(EventTimeout.order_id.in_(list(orders)), EventTimeout.due_at <= now)
+                .order_by(EventTimeout.order_id, EventTimeout.due_at, EventTimeout.id)):
+            due[row.order_id].append(row)
+    if not due:  # taken by other workers, or done meanwhile
+        db.session.rollback()
+        return
+    items = {item.id: item for item in db.session.scalars(
+        select(OrderItem).where(OrderItem.id.in_([r.item_id for rs in due.values() for r in rs]))
+        .execution_options(populate_existing=True))}
+    runs = []
+    for order_id, rows in due.items():
+        run = Run(orders[order_id], registry, actor, now)
+        by_event: dict[str, list] = defaultdict(list)
         for row in rows:
-            by_event[row.event].append(row.item_id)
-        for event, item_ids in by_event.items():
-            states = {r.state_name for r in rows if r.event == event}
-            run.trigger(event, [i for i in load_items(order_id, item_ids)
-                                if i.state_name in states])
-        run.finish()
-        if scope is not None:
-            scope.commit()
-    except CommandFailed as exc:
-        undo()
-        db.session.add(_error_row(order_id, exc, actor))
-        result.errors.append(f"order #{order_id}: {exc}")
-        return None
-    result.orders += 1
-    result.moved += len(run.moved_ids)
-    return run.transitions
+            by_event[row.event].append(row)
+        for event, event_rows in by_event.items():
+            run.trigger(event, [items[r.item_id] for r in event_rows
+                                if r.item_id in items
+                                and items[r.item_id].state_name == r.state_name])
+        runs.append(run)
+    finish_runs(runs)
+    db.session.commit()
+    for run in runs:
+        result.orders += 1
+        result.moved += len(run.moved_ids)
+    for run in runs:
+        notify_plugins(run.order.id, None, run.transitions, actor)
 
 
 def check_conditions(*, now: datetime | None = None, limit: int | None = None,
