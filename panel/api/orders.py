@@ -75,16 +75,8 @@ def create_order():
         message = str(exc)
         return problem(409, "conflict", message[0].upper() + message[1:] + ".",
                        order_reference=exc.order_reference)
-    order = result.order
-    body = {
-        "id": order.id,
-        "order_reference": order.order_reference,
-        "currency": order.currency,
-        "grand_total": order.grand_total,
-        "item_count": order.item_count,
-        "created": result.created,
-        "url": url_for("orders.details", order_id=order.id, _external=True),
-    }
+    body = {**result.summary, "created": result.created,
+            "url": url_for("orders.details", order_id=result.summary["id"], _external=True)}
     response = jsonify(body)
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = body["url"]
