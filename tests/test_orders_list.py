@@ -99,6 +99,30 @@ def test_filter_by_state_matches_orders_with_any_item_in_it(agent, orders):
     assert references(agent.get("/sales/orders/?state=closed")) == []
 
 
+def test_one_state_lists_newest_first_each_order_once_and_pages(app, agent, post_order):
+    """One state with the default sort has its own index path: it must agree with the rest."""
+    created = [f"2026-05-{day:02d}T10:00:00+00:00" for day in range(1, 15)]
+    for n, at in enumerate(created):
+        make(post_order, f"S-{n:02d}", created=at, store="AT" if n % 2 else "DE")
+    with app.app_context():  # every item of the even orders paid: one row per order, not three
+        even = sa.select(Order.id).where(Order.order_reference.in_(
+            [f"S-{n:02d}" for n in range(0, 14, 2)]))
+        db.session.execute(sa.update(OrderItem).where(OrderItem.order_id.in_(even))
+                           .values(state_name="paid"))
+        db.session.commit()
+    paid = ["S-12", "S-10", "S-08", "S-06", "S-04", "S-02", "S-00"]
+    assert references(agent.get("/sales/orders/?state=paid")) == paid
+    page = agent.get("/sales/orders/?state=paid").get_data(as_text=True)
+    assert re.search(r"\b7 orders?\b", page), "the total counts each order once"
+    assert references(agent.get("/sales/orders/?state=paid&dir=asc")) == paid[::-1]
+    assert references(agent.get("/sales/orders/?state=paid&per_page=10&page=1")) == paid
+    assert references(agent.get("/sales/orders/?state=paid&store=AT")) == []
+    assert references(agent.get("/sales/orders/?state=new&store=AT&from=2026-05-10")) == [
+        "S-13", "S-11", "S-09"]
+    assert references(agent.get("/sales/orders/?state=paid&to=2026-05-05")) == [
+        "S-04", "S-02", "S-00"]
+
+
 def test_filter_by_store_and_payment_method(agent, orders):
     assert references(agent.get("/sales/orders/?store=AT")) == ["AT--1"]
     assert references(agent.get("/sales/orders/?payment=paypal&payment=creditCard")) == ["DE--3", "DE--2"]

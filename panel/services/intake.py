@@ -48,6 +48,13 @@ class IntakeConflict(Exception):
 class IntakeResult:
     order: Order
     created: bool
+    summary: dict  # what the API answers with, read before the commit expired the order
+
+
+def summarise(order: Order) -> dict:
+    return {"id": order.id, "order_reference": order.order_reference,
+            "currency": order.currency, "grand_total": order.grand_total,
+            "item_count": order.item_count}
 
 
 def fingerprint(payload: OrderIn) -> str:
@@ -74,7 +81,7 @@ def receive_order(payload: OrderIn) -> IntakeResult:
         if payload.order_reference:
             existing = _find_by_reference(payload.order_reference, digest)
             if existing is not None:
-                return IntakeResult(existing, created=False)
+                return IntakeResult(existing, created=False, summary=summarise(existing))
         try:
             customer = _link_customer(payload)
             reference = payload.order_reference or next_references(payload.store, 1)[0]
@@ -82,10 +89,12 @@ def receive_order(payload: OrderIn) -> IntakeResult:
             db.session.add(order)
             db.session.flush()
             _write_initial_history(order.items, order.created_at)
+            summary = summarise(order)
+            acts = _initial_state_acts(order.items[0].process_name)
             db.session.commit()
-            if _initial_state_acts(order.items[0].process_name):
+            if acts:
                 start_items(order.id, actor=INTAKE_ACTOR)
-            return IntakeResult(order, created=True)
+            return IntakeResult(order, created=True, summary=summary)
         except IntegrityError:
             # A concurrent request stored the same reference or created the same customer
             # a moment ago: look again, now that its rows are visible.
@@ -248,6 +257,7 @@ def plan_order(payload: OrderIn, reference: str, digest: str, process: str) -> O
                 "process_name": process,
                 "state_name": INITIAL_STATE,
                 "state_entered_at": created_at,
+                "order_created_at": created_at,
             }
             units.extend(dict(row) for _ in range(item.quantity))
         for unit in units:

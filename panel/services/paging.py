@@ -1,13 +1,19 @@
 """One page of a list, with a total that is counted exactly only up to COUNT_CAP."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from panel.extensions import db
 
 COUNT_CAP = 10_000
+# A filter found to match more than the cap is said to ("10,000+") without counting again
+# for this long: counting ten thousand index entries is most of a list request's database
+# time, and a set that large does not fall under the cap in a minute but by a bulk action.
+OVER_CAP_SECONDS = 60.0
 
 
 @dataclass
@@ -45,9 +51,30 @@ def fetch_page(filtered, ordering, key_column, page: int, per_page: int,
     """
     cap = COUNT_CAP if cap is None else cap
     page = max(1, page)
-    stmt = filtered.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
-    rows = list(db.session.scalars(stmt))
+    # The page's keys first, from the sort's index alone, then only those rows: an offset
+    # then skips index entries, not whole rows.
+    keys = (filtered.with_only_columns(key_column).order_by(*ordering).limit(per_page)
+            .offset((page - 1) * per_page))
+    rows = list(db.session.scalars(filtered.where(key_column.in_(keys)).order_by(*ordering)))
     if total is None:  # else the caller counted it a cheaper way
-        capped = filtered.with_only_columns(key_column).limit(cap + 1)
-        total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
+        total = capped_count(filtered.with_only_columns(key_column), cap)
     return ResultPage(rows, min(total, cap), total > cap, page, per_page)
+
+
+def capped_count(stmt, cap: int) -> int:
+    """How many rows ``stmt`` returns, counted up to ``cap`` + 1 (remembered a while when
+    over the cap, per statement and parameters)."""
+    compiled = stmt.compile(db.session.get_bind())
+    key = (str(compiled), repr(sorted(compiled.params.items())), cap)
+    over_cap = current_app.extensions.setdefault("panel_over_cap", {})
+    seen = over_cap.get(key)
+    if seen is not None and time.monotonic() - seen < OVER_CAP_SECONDS:
+        return cap + 1
+    total = db.session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery()))
+    if total > cap:
+        if len(over_cap) > 1000:  # many different filters: start afresh
+            over_cap.clear()
+        over_cap[key] = time.monotonic()
+    else:
+        over_cap.pop(key, None)
+    return total
