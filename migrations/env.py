@@ -30,9 +30,18 @@ def run_online() -> None:
     options.setdefault("process_revision_directives", skip_empty_revisions)
     options.setdefault("render_item", render_item)
     with migrate_ext.db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild a table by copying it and dropping the old one; with
+            # foreign keys enforced, dropping a table other rows point at fails. The pragma
+            # only takes effect outside a transaction, so set it before Alembic begins one;
+            # the copy keeps every row, so the references hold again afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def run_offline() -> None:
