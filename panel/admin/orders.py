@@ -8,7 +8,7 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
-from panel.admin.listing import ListArgs, page_url_args
+from panel.admin.listing import ListArgs, page_url_args, row_url
 from panel.models.order import ADDRESS_FIELDS
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
@@ -64,6 +64,10 @@ class OrdersView(PanelView):
             choices=order_search.filter_choices(),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
             url_args=lambda **changes: page_url_args(request.args, **changes),
+            row_urls={"view": row_url("orders.details", "order_id"),
+                      "customer": row_url("customers.details", "customer_id"),
+                      "email": row_url("communication.email", "order_id"),
+                      "claim": row_url("reclamations.create", "order_id")},
         ), (400 if errors else 200)
 
     @expose("/export.csv")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,15 +45,19 @@ class IntakeConflict(Exception):
 
 @dataclass
 class IntakeResult:
-    order: Order
     created: bool
-    summary: dict  # what the API answers with, read before the commit expired the order
+    summary: dict  # what the API answers with: id, order_reference, currency, totals
+
+    @property
+    def order(self) -> Order:
+        return db.session.get(Order, self.summary["id"])
+
+
+SUMMARY = ("id", "order_reference", "currency", "grand_total", "item_count")
 
 
 def summarise(order: Order) -> dict:
-    return {"id": order.id, "order_reference": order.order_reference,
-            "currency": order.currency, "grand_total": order.grand_total,
-            "item_count": order.item_count}
+    return {name: getattr(order, name) for name in SUMMARY}
 
 
 def fingerprint(payload: OrderIn) -> str:
@@ -81,20 +84,18 @@ def receive_order(payload: OrderIn) -> IntakeResult:
         if payload.order_reference:
             existing = _find_by_reference(payload.order_reference, digest)
             if existing is not None:
-                return IntakeResult(existing, created=False, summary=summarise(existing))
+                return IntakeResult(created=False, summary=summarise(existing))
         try:
             customer = _link_customer(payload)
             reference = payload.order_reference or next_references(payload.store, 1)[0]
-            order = _build_order(payload, reference, digest, customer)
-            db.session.add(order)
-            db.session.flush()
-            _write_initial_history(order.items, order.created_at)
-            summary = summarise(order)
-            acts = _initial_state_acts(order.items[0].process_name)
+            process = select_process(payload)
+            plan = plan_order(payload, reference, digest, process)
+            order_id = _insert_plan(plan, customer)
             db.session.commit()
-            if acts:
-                start_items(order.id, actor=INTAKE_ACTOR)
-            return IntakeResult(order, created=True, summary=summary)
+            if _initial_state_acts(process):
+                start_items(order_id, actor=INTAKE_ACTOR)
+            summary = {"id": order_id, **{k: plan.order[k] for k in SUMMARY[1:]}}
+            return IntakeResult(created=True, summary=summary)
         except IntegrityError:
             # A concurrent request stored the same reference or created the same customer
             # a moment ago: look again, now that its rows are visible.
@@ -275,33 +276,35 @@ def refresh_item_states(plan: OrderPlan) -> None:
     plan.order["item_states"] = " ".join(sorted(states))
 
 
-def _build_order(payload: OrderIn, reference: str, digest: str, customer: Customer | None) -> Order:
-    plan = plan_order(payload, reference, digest, select_process(payload))
-    order = Order(**plan.order, billing_address=OrderAddress(**plan.billing_address))
+def _insert_plan(plan: OrderPlan, customer: Customer | None) -> int:
+    """Write one planned order with one INSERT per table, ids coming back from RETURNING;
+    return the order's id."""
+    addresses = [plan.billing_address, *plan.shipment_addresses]
+    address_ids = _insert_returning_ids(OrderAddress, addresses)
+    order = dict(plan.order, billing_address_id=address_ids[0], customer_id=None)
     if customer is not None:
-        order.customer_id = customer.id
-        order.customer_reference = customer.customer_reference
-    parts = zip(plan.shipments, plan.shipment_addresses, plan.items, strict=True)
-    for shipment_row, address_row, units in parts:
-        shipment = Shipment(**shipment_row, address=OrderAddress(**address_row), order=order)
-        for unit in units:
-            columns = {k: v for k, v in unit.items() if k != "history"}
-            order.items.append(OrderItem(**columns, shipment=shipment))
-    return order
+        order["customer_id"], order["customer_reference"] = (customer.id,
+                                                             customer.customer_reference)
+    order_id = _insert_returning_ids(Order, [order])[0]
+    shipment_ids = _insert_returning_ids(Shipment, [
+        dict(row, order_id=order_id, address_id=address_id)
+        for row, address_id in zip(plan.shipments, address_ids[1:], strict=True)])
+    units = [(unit, shipment_id) for units, shipment_id in zip(plan.items, shipment_ids,
+                                                                strict=True) for unit in units]
+    item_ids = _insert_returning_ids(OrderItem, [
+        {**{k: v for k, v in unit.items() if k != "history"}, "order_id": order_id,
+         "shipment_id": shipment_id} for unit, shipment_id in units])
+    db.session.execute(insert(ItemStateHistory), [
+        {"item_id": item_id, "from_state": source, "to_state": target, "event": event,
+         "actor": actor, "created_at": at}
+        for (unit, _), item_id in zip(units, item_ids, strict=True)
+        for source, target, event, actor, at in unit["history"]])
+    return order_id
 
 
-def _write_initial_history(items, created_at: datetime) -> None:
-    db.session.execute(
-        insert(ItemStateHistory),
-        [
-            {
-                "item_id": item.id,
-                "from_state": None,
-                "to_state": item.state_name,
-                "event": None,
-                "actor": INTAKE_ACTOR,
-                "created_at": created_at,
-            }
-            for item in items
-        ],
-    )
+def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
+    """INSERT the rows (one statement, however many) and return their ids in row order."""
+    table = model.__table__
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(stmt, rows)) if len(rows) > 1 else [
+        db.session.execute(stmt.values(rows[0])).scalar_one()]

@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select, text
 
 from panel.extensions import db
 from panel.models import Order, OrderItem
-from panel.services.paging import COUNT_CAP, ResultPage, fetch_page
+from panel.services.paging import COUNT_CAP, ResultPage, capped_count, fetch_page
 
 PREFIX_END = "\U0010ffff"  # sorts after every character: [t, t + PREFIX_END) is "starts with t"
 
@@ -166,8 +166,7 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
         .offset((page - 1) * query.per_page))]
     by_id = {order.id: order for order in db.session.scalars(
         select(Order).where(Order.id.in_(ids)))} if ids else {}
-    total = db.session.scalar(select(func.count()).select_from(
-        in_state.limit(COUNT_CAP + 1).subquery()))
+    total = capped_count(in_state, COUNT_CAP)
     return ResultPage([by_id[i] for i in ids if i in by_id], min(total, COUNT_CAP),
                       total > COUNT_CAP, page, query.per_page)
 
