@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: demo install test system-packages
+.PHONY: demo install test system-packages bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,10 @@ test: install system-packages
 	  echo "--- again on $$PANEL_TEST_DATABASE_URL"; \
 	  $(BIN)/python -m pytest -q; \
 	fi
+
+# The million-order benchmark (README, Performance): builds or reuses the datasets, prints
+# the table and writes bench-results/latest.json. BENCH_POSTGRES names a database of its own.
+BENCH_SQLITE ?= instance/bench.sqlite3
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1/panel_bench
+bench: install
+	$(BIN)/python -m tests.benchmark.run --sqlite $(BENCH_SQLITE) --postgres $(BENCH_POSTGRES)
