@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from panel.services import users
+from panel.services import sign_ins, users
 
 bp = Blueprint("auth", __name__)
 
@@ -39,15 +39,26 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or url_for("admin.index"))
     form = LoginForm()
+    status = 200 if request.method == "GET" else 400
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
+        email = users.normalise_email(form.email.data)
+        address = request.remote_addr or "unknown"
+        agent = request.user_agent.string
+        reason = sign_ins.refusal(email, address)
+        if reason:
+            sign_ins.record(email, address, sign_ins.REFUSED, agent)
+            flash(reason, "error")
+            return render_template("login.html", form=form), 429
+        user = users.authenticate(email, form.password.data)
         if user is None:
+            sign_ins.record(email, address, sign_ins.FAILED, agent)
             flash(LOGIN_FAILED, "error")
         else:
+            sign_ins.record(email, address, sign_ins.SIGNED_IN, agent)
             session.permanent = True  # expires after PANEL_SESSION_HOURS without a request
             login_user(user)
             return redirect(next_url or url_for("admin.index"))
-    return render_template("login.html", form=form), (200 if request.method == "GET" else 400)
+    return render_template("login.html", form=form), status
 
 
 @bp.post("/logout")

@@ -50,6 +50,13 @@ def register_email_templates():
     with the name of a bundled one replaces it."""
 
 
+@hookspec
+def register_event_roles():
+    """Return ``{event name: role}`` for manual events that need more than the agent role,
+    e.g. ``{"refund": "admin"}``. The role is the least one that may trigger the event by
+    hand ("agent" or "admin"); when plugins disagree, the stricter role holds."""
+
+
 @hookspec(firstresult=True)
 def select_process(order):
     """Return the process name for a new order (the validated ``OrderIn``), or None."""

@@ -100,6 +100,22 @@ def _supplied(pm: pluggy.PluginManager, hook_name: str):
             yield pm.get_name(impl.plugin), result
 
 
+def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
+    """Merge the plugins' event roles; the stricter role wins when they disagree."""
+    from panel.models.user import ROLE_RANK
+
+    roles: dict[str, str] = {}
+    for plugin, mapping in _supplied(pm, "register_event_roles"):
+        for event, role in dict(mapping).items():
+            if role not in ("agent", "admin"):
+                raise PluginError(f"plugin {plugin}: the role for the event {event!r} must be "
+                                  f"'agent' or 'admin', not {role!r}")
+            current = roles.get(event)
+            if current is None or ROLE_RANK[role] > ROLE_RANK[current]:
+                roles[event] = role
+    return roles
+
+
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Collect processes, commands, conditions and timeout processors, then lint them.
 
@@ -136,6 +152,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 continue  # a higher-priority plugin replaced it
             registry.processes[process.name] = process
             suppliers["process"][process.name] = plugin
+    registry.event_roles = _event_roles(pm)
     registry.suppliers = suppliers
     problems = lint_all(registry.processes, commands=registry.commands,
                         conditions=registry.conditions,

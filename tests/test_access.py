@@ -12,50 +12,131 @@ def order_id(post_order):
 
 
 @pytest.fixture
-def page_urls(app, order_id, accounts):
-    """Every back-office GET page in the URL map, with real ids filled in."""
+def route_values(app, order_id, accounts):
+    """Real ids for every kind of URL argument in the URL map."""
     with app.app_context():
         from panel.extensions import db
-        from panel.models import CustomerAddress, Order
+        from panel.models import CustomerAddress, Order, User
+        from panel.services import bulk_actions
+        from panel.services.outbox import queue_email
+        from panel.services.reclamations import open_reclamation
 
         order = db.session.get(Order, order_id)
         ids = {
             "order_id": order.id,
             "address_id": order.billing_address_id,
             "customer_id": order.customer_id,
+            "export_type": "csv",
+            "name": "DefaultOrder01",
         }
         address = db.session.scalar(db.select(CustomerAddress))
-        customer_address = {"customer_id": order.customer_id, "address_id": address.id}
-        from panel.models import User
-        from panel.services.reclamations import open_reclamation
-
         admin = db.session.scalar(db.select(User).where(User.role == "admin"))
         ids["reclamation_id"] = open_reclamation(order.id, [order.items[0].id], "broken",
                                                  admin).id
-        from panel.services.outbox import queue_email
-
         ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
                                       user=admin).id
-        from panel.services import bulk_actions
-
         selection = bulk_actions.freeze_selection([order_id], admin)
         ids["selection_id"] = selection.id
         ids["run_id"] = bulk_actions.start_run(selection, "pay", admin).id
+        customer_address = dict(ids, address_id=address.id)
+    return {"ids": ids, "customers.edit_address": customer_address}
+
+
+def build_url(app, rule, values) -> str:
+    args = values.get(rule.endpoint, values["ids"])
+    return rule.build({name: args[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+@pytest.fixture
+def page_urls(app, route_values):
+    """Every back-office GET page in the URL map, with real ids filled in."""
     urls = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "admin.static") or rule.endpoint.startswith("api."):
             continue
         if "GET" not in rule.methods or rule.endpoint in ("auth.login", "healthz"):
             continue
-        values = customer_address if rule.endpoint == "customers.edit_address" else ids
-        values = dict(values, export_type="csv", name="DefaultOrder01")
-        args = {name: values[name] for name in rule.arguments}
-        urls[rule.endpoint] = rule.build(args, append_unknown=False)[1]
+        urls[rule.endpoint] = build_url(app, rule, route_values)
     urls["users.edit_view"] += "?id=1"
     return urls
 
 
-ADMIN_ONLY = re.compile(r"^users\.")
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.fixture
+def changing_routes(app, route_values):
+    """Every state-changing back-office route in the URL map: (endpoint, method, url)."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") or rule.endpoint == "auth.login":
+            continue
+        for method in sorted(rule.methods & CHANGING):
+            routes.append((rule.endpoint, method, build_url(app, rule, route_values)))
+    assert len(routes) > 20  # the enumeration found the panel's forms
+    return routes
+
+
+def table_counts(app) -> dict[str, int]:
+    from panel.extensions import db
+
+    with app.app_context():
+        return {name: db.session.scalar(db.select(db.func.count()).select_from(table))
+                for name, table in db.metadata.tables.items() if name != "login_attempt"}
+
+
+def test_every_changing_route_sends_anonymous_users_to_login(app, client, changing_routes):
+    before = table_counts(app)
+    for endpoint, method, url in changing_routes:
+        response = client.open(url, method=method, data={"csrf_token": client.csrf_token()})
+        if endpoint == "auth.logout":
+            assert response.status_code == 302, (endpoint, response.status_code)
+            continue
+        assert response.status_code == 302, (endpoint, method, response.status_code)
+        assert response.headers["Location"].startswith("/login"), endpoint
+    assert table_counts(app) == before
+
+
+def test_every_changing_route_refuses_a_request_without_csrf_token(app, as_role,
+                                                                   changing_routes):
+    admin = as_role("admin")
+    before = table_counts(app)
+    for endpoint, method, url in changing_routes:
+        response = admin.client.open(url, method=method, data={"event": "pay"})
+        assert response.status_code == 400, (endpoint, method, response.status_code)
+        assert "CSRF" in response.get_data(as_text=True), endpoint
+    assert table_counts(app) == before
+
+
+def test_a_viewer_gets_403_on_every_changing_route(app, as_role, changing_routes):
+    viewer = as_role("viewer")
+    before = table_counts(app)
+    checked = 0
+    for endpoint, method, url in changing_routes:
+        if endpoint == "auth.logout":
+            continue  # a viewer may log out
+        response = viewer.client.open(url, method=method,
+                                      data={"csrf_token": viewer.csrf_token(), "event": "pay"})
+        assert response.status_code == 403, (endpoint, method, response.status_code)
+        checked += 1
+    assert checked == len(changing_routes) - 1
+    assert table_counts(app) == before
+
+
+def test_every_api_route_but_the_document_wants_a_token(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(rule.rule, method=method, json={})
+            assert response.status_code == 401, (rule.rule, method)
+            assert response.json["error"] == "unauthorized"
+            checked += 1
+    assert checked >= 1
+
+
+ADMIN_ONLY = re.compile(r"^(users|sign_ins)\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
                 "customers.edit_address", "reclamations.create", "communication.email",
                 "bulk.index", "bulk.selection", "bulk.export", "bulk.run", "bulk.report"}

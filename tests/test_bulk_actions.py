@@ -68,8 +68,8 @@ def trigger(app, order_id, event):
 
 
 def user(app):
-    """Who the services are told did it (they read the name and email)."""
-    return SimpleNamespace(name="Agent User", email="agent@example.org")
+    """Who the services are told did it (they read the name, email and role)."""
+    return SimpleNamespace(name="Agent User", email="agent@example.org", role="agent")
 
 
 def select_ticked(client, ids, action="trigger"):

@@ -13,13 +13,14 @@ from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
 from panel.admin.reclamations import ReclamationsView
-from panel.admin.users import UsersView
+from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
-from panel.models import User
+from panel.models import LoginAttempt, User
 
 
 def init_admin(app: Flask) -> Admin:
     """Build a fresh Admin for this app (views are bound to one Admin, so never shared)."""
+    _event_role_helpers(app)
     admin = Admin(
         app,
         name="Order Panel",
@@ -38,6 +39,8 @@ def init_admin(app: Flask) -> Admin:
                                  url="/customers"))
     admin.add_view(UsersView(User, db, name="Users", category="Administration",
                              endpoint="users", url="/administration/users"))
+    admin.add_view(SignInsView(LoginAttempt, db, name="Sign-ins", category="Administration",
+                               endpoint="sign_ins", url="/administration/sign-ins"))
     admin.add_view(PluginsView(name="Plugins", category="Administration", endpoint="plugins",
                                url="/administration/plugins"))
     OmsView.is_visible = TransitionLogView.is_visible = AdministrationPage.is_visible
@@ -47,3 +50,18 @@ def init_admin(app: Flask) -> Admin:
                                      endpoint="transition_log",
                                      url="/administration/transition-log"))
     return admin
+
+
+def _event_role_helpers(app: Flask) -> None:
+    """Template helpers: why the signed-in user may not trigger an event (None: they may)."""
+    from flask_login import current_user
+
+    from panel.services.triggers import refusal
+
+    def event_refusal(event: str) -> str | None:
+        return refusal(current_user, event)
+
+    def event_refusals(events) -> list[str]:
+        return list(dict.fromkeys(r for r in map(event_refusal, events) if r))
+
+    app.jinja_env.globals.update(event_refusal=event_refusal, event_refusals=event_refusals)

@@ -13,7 +13,7 @@ from panel.models.order import (
     Shipment,
 )
 from panel.models.reclamation import Reclamation, ReclamationItem
-from panel.models.user import ApiToken, User
+from panel.models.user import ApiToken, LoginAttempt, User
 
 __all__ = [
     "AddressChange",
@@ -25,6 +25,7 @@ __all__ = [
     "CustomerAddress",
     "EventTimeout",
     "ItemStateHistory",
+    "LoginAttempt",
     "Order",
     "OrderAddress",
     "OrderItem",

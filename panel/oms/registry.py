@@ -17,6 +17,8 @@ class Registry:
     commands: dict[str, Callable] = field(default_factory=dict)
     conditions: dict[str, Callable] = field(default_factory=dict)
     timeout_processors: dict[str, Callable] = field(default_factory=dict)
+    # Manual events that need a role above agent: {event name: least role}
+    event_roles: dict[str, str] = field(default_factory=dict)
     # Which plugin supplied what: {"process": {name: plugin}, "command": {...}, ...}
     suppliers: dict[str, dict[str, str]] = field(default_factory=dict)
 

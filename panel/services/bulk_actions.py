@@ -26,7 +26,7 @@ from panel.models.bulk import ERROR, MOVED, PENDING, RUN_DONE, RUN_RUNNING, RUNN
 from panel.oms import engine
 from panel.oms.registry import current_registry
 from panel.services.order_search import OrderQuery, filtered
-from panel.services.triggers import actor_of
+from panel.services.triggers import actor_of, refusal
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,9 @@ def start_run(selection: Selection, event: str, user) -> BulkRun:
     lock_row(Selection, selection.id)
     try:
         event = check_event(selection, event)
+        reason = refusal(user, event)
+        if reason:
+            raise BulkError(reason)
     except BulkError:
         db.session.rollback()
         raise

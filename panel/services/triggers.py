@@ -31,6 +31,16 @@ def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> lis
     return ticked
 
 
+def refusal(user, event: str) -> str | None:
+    """Why ``user`` may not trigger ``event`` by hand, or None when they may."""
+    from panel.models.user import ROLE_RANK
+
+    needed = current_registry().event_roles.get(event, "agent")
+    if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
+        return None
+    return f'only {needed}s may trigger "{event}"'
+
+
 def _require_manual(order_id: int, event: str) -> None:
     """People press buttons; events that only a timeout or onEnter may fire are refused."""
     processes = db.session.scalars(
@@ -51,6 +61,9 @@ def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
     event = event.strip()
     if not event:
         raise TriggerRequestError("choose an event to trigger")
+    reason = refusal(user, event)
+    if reason:
+        raise TriggerRequestError(reason)
     if shipment_id is not None:
         item_ids = shipment_item_ids(order_id, shipment_id, item_ids or [])
     _require_manual(order_id, event)
