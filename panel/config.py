@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEV_SECRET_WARNING = (
     "PANEL_SECRET_KEY is not set: using a random development key. Sessions end when the "
@@ -54,11 +58,23 @@ def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "panel.sqlite3")
 
 
+ENVIRONMENTS = ("development", "production")
+
+
+def _environment(raw: str | None) -> str:
+    value = (raw or "development").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise RuntimeError(f"PANEL_ENV must be 'development' or 'production', got {raw!r}")
+    return value
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from ``PANEL_*`` and ``MAIL_*`` variables."""
     env = os.environ
     secret = env.get("PANEL_SECRET_KEY", "")
+    panel_env = _environment(env.get("PANEL_ENV"))
     config = {
+        "PANEL_ENV": panel_env,
         "SECRET_KEY": secret or secrets.token_hex(32),
         "PANEL_SECRET_KEY_IS_GENERATED": not secret,
         "SQLALCHEMY_DATABASE_URI": env.get("PANEL_DATABASE_URL")
@@ -86,9 +102,64 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("PANEL_SECURE_COOKIES")),
+        # Production is served over https (deploy/nginx): cookies are Secure unless told not.
+        "SESSION_COOKIE_SECURE": _bool(env.get("PANEL_SECURE_COOKIES"),
+                                       default=panel_env == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _int("PANEL_MAX_REQUEST_BYTES", 5 * 1024 * 1024),
     }
     return config
+
+
+def check_production(config) -> None:
+    """Refuse to start in production with settings that only suit development.
+
+    Raises RuntimeError naming every problem and what to set; does nothing outside
+    ``PANEL_ENV=production``.
+    """
+    if config.get("PANEL_ENV") != "production":
+        return
+    problems = []
+    if config.get("PANEL_SECRET_KEY_IS_GENERATED"):
+        problems.append(
+            "PANEL_SECRET_KEY is not set, so every process would sign sessions with its own "
+            "random key. Set PANEL_SECRET_KEY to a long random value, the same on every "
+            "machine (for example the output of "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
+        )
+    problem = _sqlite_problem(config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if problem:
+        problems.append(problem)
+    if problems:
+        raise RuntimeError(
+            "Order Panel will not start with PANEL_ENV=production:\n- " + "\n- ".join(problems)
+        )
+
+
+def _sqlite_problem(uri: str) -> str | None:
+    """Why the process cannot write the SQLite database file ``uri`` names, or None."""
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        return None  # SQLAlchemy names a malformed URL itself, when it connects
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database).absolute()
+    fix = ("Set PANEL_DATABASE_URL to a PostgreSQL database (postgresql+psycopg://...), or "
+           "to an SQLite file in a directory this process may write "
+           "(sqlite:////var/lib/order-panel/panel.sqlite3).")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite writes a journal next to the file: the directory must take new files...
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+        # ...and the file itself must open for writing (append mode changes nothing).
+        if path.exists():
+            with open(path, "ab"):
+                pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return (f"the SQLite database {str(path)!r} cannot be written by this process "
+                f"({reason}). {fix}")
+    return None
