@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(panel_config.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    panel_config.check_production(app.config)
     if app.config["PANEL_SECRET_KEY_IS_GENERATED"] and not app.testing:
         log.warning(panel_config.DEV_SECRET_WARNING)
     _ensure_sqlite_folder(app)
