@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from panel import auth, plugins, security
+    from panel import auth, errors, plugins, security
     from panel.admin import init_admin
     from panel.api import api
     from panel.cli import register_commands
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     plugins.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api, url_prefix="/api/v1")
     csrf.exempt(api)

@@ -1,0 +1,434 @@
+"""Faults: the database connection lost in the middle of a request, a sweeper killed with
+SIGKILL in the middle of its work, a plugin command that raises.
+
+The first two are about PostgreSQL (a server process that goes away, row locks that must be
+released); they are skipped on SQLite, which has no server to lose. This module is also the
+plugin of its own test process, Faults01 (``PANEL_PLUGINS=tests.test_faults``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from panel import PROJECT_ROOT, hookimpl
+from panel.extensions import db
+from panel.models import EventTimeout, ItemStateHistory, Order, TransitionLog
+from panel.models.base import utcnow
+from panel.oms.definitions import Event, Process, State, Transition
+from panel.services import outbox
+from tests.conftest import ON_POSTGRES, order_payload
+
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="about PostgreSQL behaviour (a server backend that dies, row locks held by a "
+           "killed worker); set PANEL_TEST_DATABASE_URL to a PostgreSQL database to run it")
+
+# -- the plugin: a process whose "pay" writes through a command and whose "settle" fails ------
+
+SETTLE_ERROR = "the payment provider refused the settlement"
+
+
+def build_process() -> Process:
+    return Process.build(
+        "Faults01",
+        source="tests/test_faults.py",
+        states=[State(name) for name in ("new", "paid", "shipped", "settled", "canceled")],
+        events=[
+            Event("pay", manual=True, command="Faults/Capture"),
+            Event("ship", manual=True),
+            Event("settle", manual=True, command="Faults/SettleFails"),
+            Event("cancel", manual=True),
+            Event("remind", timeout="3 days"),
+        ],
+        transitions=[
+            Transition("new", "paid", "pay", happy=True),
+            Transition("paid", "shipped", "ship", happy=True),
+            Transition("paid", "settled", "settle"),
+            Transition("new", "canceled", "cancel"),
+            Transition("paid", "canceled", "remind"),
+        ],
+    )
+
+
+def capture(*, order, items, event, actor):
+    """Writes like a real command: the order row, and a mail in the outbox."""
+    order.payment_captured_at = utcnow()
+    outbox.queue_order_mail(order, "order confirmation", actor=actor)
+
+
+def settle_fails(*, order, items, event, actor):
+    """Writes first, then fails: none of it may stay."""
+    order.payment_captured_at = None
+    outbox.queue_order_mail(order, "order shipped", actor=actor)
+    db.session.flush()
+    raise RuntimeError(SETTLE_ERROR)
+
+
+@hookimpl
+def register_processes():
+    return [build_process()]
+
+
+@hookimpl
+def register_commands():
+    return {"Faults/Capture": capture, "Faults/SettleFails": settle_fails}
+
+
+@hookimpl
+def select_process(order):
+    return "Faults01" if order.payment.method == "faults" else None
+
+
+# -- fixtures and helpers ----------------------------------------------------------------------
+
+@pytest.fixture
+def app_config():
+    return {"PANEL_PLUGINS": ("tests.test_faults",)}
+
+
+@pytest.fixture
+def order_id(post_order):
+    response = post_order(order_payload(payment={"method": "faults", "amount": 5487}))
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+# Sign-ins and users change when people log in; everything else must stay as it was.
+IGNORED_TABLES = {"login_attempt", "user_account", "api_token"}
+
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table of the order data, in a comparable form."""
+    with app.app_context():
+        tables = {}
+        for table in db.metadata.sorted_tables:
+            if table.name in IGNORED_TABLES:
+                continue
+            key = [c for c in table.primary_key.columns] or list(table.columns)
+            tables[table.name] = [tuple(row) for row in db.session.execute(
+                sa.select(table).order_by(*key))]
+        db.session.rollback()
+        return tables
+
+
+def item_states(app, order_id) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(sa.text(
+            "SELECT state_name FROM order_item WHERE order_id = :o ORDER BY id"), {"o": order_id}))
+
+
+def press(client, order_id, event):
+    return client.post_form(f"/sales/orders/{order_id}/trigger", {"event": event})
+
+
+def plain_text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#34;", '"')
+
+
+class BackendKiller:
+    """Terminates the application's own PostgreSQL backend just before one statement runs
+    (``pg_terminate_backend`` from a second connection, as an administrator or a failover
+    would), so that statement meets a connection that is gone."""
+
+    def __init__(self, engine, database_url: str, before: str):
+        self.engine, self.before = engine, before
+        self.admin = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        self.statements: list[str] = []
+        self.killed_pid: int | None = None
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._maybe_kill)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._maybe_kill)
+        self.admin.dispose()
+
+    def _maybe_kill(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+        if self.killed_pid is not None or not statement.lstrip().startswith(self.before):
+            return
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        with self.admin.connect() as admin:
+            assert admin.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(200):  # until the server has really let it go
+                if not admin.scalar(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                    break
+                time.sleep(0.01)
+        self.killed_pid = pid
+
+    def sent_before_kill(self) -> list[str]:
+        return [s.split()[0] + " " + s.split()[2] if s.split()[0] in ("INSERT", "DELETE")
+                else " ".join(s.split()[:2]) for s in self.statements[:-1]]
+
+
+# -- a. the database connection lost in the middle of a request -------------------------------
+
+@pytest.mark.postgres
+@postgres_only
+def test_connection_lost_between_two_writes_of_a_trigger_saves_nothing(
+        app, as_role, order_id, database_url):
+    agent = as_role("agent")
+    before = snapshot(app)
+    with app.app_context():
+        engine = db.engine
+    with BackendKiller(engine, database_url, "INSERT INTO item_state_history") as killer:
+        response = press(agent, order_id, "pay")
+    assert killer.killed_pid is not None
+    # The items' new states and the mail were sent to the server before the connection went.
+    sent = killer.sent_before_kill()
+    assert "UPDATE order_item" in sent and "INSERT outbound_email" in sent, sent
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    text = plain_text(page)
+    assert "The database could not be reached, so nothing was saved." in text
+    assert 'class="navbar-brand"' in page and "Order Panel" in text  # the panel's layout
+    assert "Agent User (agent)" in text  # still signed in, as the layout shows
+    assert "Traceback" not in page and "OperationalError" not in page
+    assert "terminating connection" not in page and "INSERT" not in page
+    assert snapshot(app) == before  # no partial write anywhere
+
+    # The next request gets a working connection (the pool dropped the dead one).
+    assert agent.get(f"/sales/orders/{order_id}").status_code == 200
+    response = press(agent, order_id, "pay")
+    assert response.status_code == 302
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert '"pay" moved 3 items.' in page
+    assert item_states(app, order_id) == ["paid"] * 3
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(
+            ItemStateHistory).where(ItemStateHistory.event == "pay")) == 3
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_connection_lost_in_the_middle_of_an_api_intake_answers_json_503(
+        app, post_order, database_url):
+    payload = order_payload(order_reference="LOST-1",
+                            payment={"method": "faults", "amount": 5487})
+    before = snapshot(app)
+    with app.app_context():
+        engine = db.engine
+    with BackendKiller(engine, database_url, "INSERT INTO order_item") as killer:
+        response = post_order(payload)
+    assert killer.killed_pid is not None
+    assert "INSERT sales_order" in killer.sent_before_kill()
+    assert response.status_code == 503
+    assert response.is_json
+    assert response.json == {
+        "error": "database_unavailable",
+        "message": "The database could not be reached, so nothing was saved. "
+                   "Please try again in a moment."}
+    assert snapshot(app) == before
+
+    again = post_order(payload)  # the storefront retries
+    assert again.status_code == 201, again.json
+    with app.app_context():
+        order = db.session.scalar(sa.select(Order).where(Order.order_reference == "LOST-1"))
+        assert len(order.items) == 3
+
+
+def test_an_unexpected_error_gets_a_friendly_page_without_details(app, as_role):
+    """Anything unforeseen: 500, the panel's layout, no traceback (in a browser and the API)."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production (TESTING re-raises)
+
+    @app.get("/faults/boom")
+    def boom():
+        raise RuntimeError("secret detail: password=hunter2")
+
+    agent = as_role("agent")
+    response = agent.get("/faults/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in page
+    assert 'class="navbar-brand"' in page
+    assert "hunter2" not in page and "Traceback" not in page and "RuntimeError" not in page
+    response = agent.get("/faults/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500 and response.json["error"] == "internal_error"
+    assert "hunter2" not in response.get_data(as_text=True)
+    assert agent.get("/sales/orders/").status_code == 200
+
+
+# -- b. a worker killed with SIGKILL in the middle of check-timeouts ---------------------------
+
+DUE_ITEMS = 4000
+CLOSED_BY_SWEEP = ("SELECT count(*) FROM item_state_history "
+                   "WHERE event = 'close' AND actor = 'timeout'")
+
+
+def _count(sql: str, **params) -> int:
+    return db.session.scalar(sa.text(sql), params)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_check_timeouts_killed_midway_then_run_again_moves_every_item_once(app, database_url):
+    from panel.services import demo
+    from tests.benchmark.dataset import ensure_due_timeouts
+
+    with app.app_context():
+        orders = 1
+        while _count("SELECT count(*) FROM order_item WHERE state_name = 'delivered'") \
+                < DUE_ITEMS:
+            orders += demo.seed_orders(1500, seed=orders, batch=1500)
+        assert ensure_due_timeouts(DUE_ITEMS) >= DUE_ITEMS  # the demo data has some already
+        due_items = set(db.session.scalars(sa.select(EventTimeout.item_id).where(
+            EventTimeout.due_at <= utcnow())))
+        assert len(due_items) >= DUE_ITEMS
+        assert not _count("SELECT count(*) FROM item_state_history WHERE event = 'close' "
+                          "AND item_id = ANY(:ids)", ids=list(due_items))
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+    url = database_url + ("&" if "?" in database_url else "?") + \
+        "application_name=faults-sweeper"
+    env = dict(os.environ, PANEL_DATABASE_URL=url, PANEL_SECRET_KEY="test")
+    env.pop("PANEL_PLUGINS", None)
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "oms", "check-timeouts"]
+    worker = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    closed_at_kill = 0
+    with app.app_context():
+        try:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and worker.poll() is None:
+                closed_at_kill = _count(CLOSED_BY_SWEEP)
+                db.session.rollback()
+                if closed_at_kill >= 200:
+                    worker.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.02)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            out, err = worker.communicate(timeout=60)
+        assert worker.returncode == -signal.SIGKILL, (worker.returncode, out, err)
+        assert "check-timeouts:" not in out  # it really died before finishing
+        # The server notices the dead client and rolls its open transaction back.
+        for _ in range(500):
+            if not _count("SELECT count(*) FROM pg_stat_activity "
+                          "WHERE application_name = 'faults-sweeper'"):
+                break
+            time.sleep(0.02)
+        assert not _count("SELECT count(*) FROM pg_stat_activity "
+                          "WHERE application_name = 'faults-sweeper'")
+        closed_after_kill = _count(CLOSED_BY_SWEEP)
+        db.session.rollback()
+        assert 200 <= closed_at_kill <= closed_after_kill < len(due_items)
+
+    second = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert second.returncode == 0, second.stderr
+    moved = int(re.search(r"check-timeouts: (\d+) item", second.stdout).group(1))
+    assert moved == len(due_items) - closed_after_kill
+    assert "0 error(s)" in second.stdout
+
+    with app.app_context():
+        history = db.session.execute(sa.select(
+            ItemStateHistory.item_id, sa.func.count()).where(ItemStateHistory.event == "close",
+                                                             ItemStateHistory.actor == "timeout")
+            .group_by(ItemStateHistory.item_id)).all()
+        assert {item_id for item_id, _ in history} == due_items
+        assert {n for _, n in history} == {1}  # each item moved exactly once
+        log = db.session.execute(sa.select(
+            TransitionLog.item_id, sa.func.count()).where(TransitionLog.event == "close",
+                                                          TransitionLog.actor == "timeout")
+            .group_by(TransitionLog.item_id)).all()
+        assert {item_id for item_id, _ in log} == due_items and {n for _, n in log} == {1}
+        assert not _count("SELECT count(*) FROM transition_log WHERE is_error")
+        assert not _count("SELECT count(*) FROM event_timeout WHERE due_at <= :now",
+                          now=utcnow())
+        assert not _count("SELECT count(*) FROM order_item WHERE id = ANY(:ids) "
+                          "AND state_name <> 'closed'", ids=list(due_items))
+        # The order rows' list columns follow their items.
+        assert not _count("SELECT count(*) FROM sales_order o WHERE o.item_states <> "
+                          "(SELECT string_agg(DISTINCT i.state_name, ' ' ORDER BY i.state_name) "
+                          "FROM order_item i WHERE i.order_id = o.id)")
+        # Nothing is left locked: no other session holds a lock in this database, and
+        # every order row can be locked at once without waiting.
+        assert not _count("SELECT count(*) FROM pg_locks l JOIN pg_database d "
+                          "ON d.oid = l.database WHERE d.datname = current_database() "
+                          "AND l.pid <> pg_backend_pid()")
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '1s'"))
+        locked = db.session.execute(sa.text("SELECT id FROM sales_order FOR UPDATE NOWAIT"))
+        assert len(locked.all()) == _count("SELECT count(*) FROM sales_order")
+        db.session.rollback()
+
+
+# -- c. a plugin command that raises leaves the order as it was --------------------------------
+
+def test_a_failing_command_pressed_on_the_order_page_leaves_the_order_as_it_was(
+        app, as_role, order_id):
+    agent = as_role("agent")
+    assert press(agent, order_id, "pay").status_code == 302
+    assert item_states(app, order_id) == ["paid"] * 3
+    before = snapshot(app)
+    # Something to lose in every table the run touches.
+    assert len(before["outbound_email"]) == 1 and len(before["event_timeout"]) == 3
+    assert len(before["item_state_history"]) == 6
+    with app.app_context():
+        assert db.session.get(Order, order_id).item_states == "paid"
+
+    response = press(agent, order_id, "settle")
+    assert response.status_code == 302
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert f'"settle" failed, nothing changed: Faults/SettleFails: {SETTLE_ERROR}' in page
+
+    after = snapshot(app)
+    log_rows = after.pop("transition_log")
+    assert after == {name: rows for name, rows in before.items() if name != "transition_log"}
+    assert log_rows[:len(before["transition_log"])] == before["transition_log"]
+    with app.app_context():
+        errors = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.is_error)).all()
+        assert [(e.order_id, e.event, e.command, e.source_state, e.target_state, e.actor,
+                 e.error_message) for e in errors] == [
+            (order_id, "settle", "Faults/SettleFails", "paid", None,
+             "Agent User <agent@example.org>", f"Faults/SettleFails: {SETTLE_ERROR}")]
+    assert len(log_rows) == len(before["transition_log"]) + 1
+
+    # The order is still usable: the next event goes through.
+    response = press(agent, order_id, "ship")
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert '"ship" moved 3 items.' in page
+    assert item_states(app, order_id) == ["shipped"] * 3
+
+
+def test_a_failing_command_on_an_item_button_changes_nothing_of_the_other_items(
+        app, as_role, order_id):
+    agent = as_role("agent")
+    press(agent, order_id, "pay")
+    with app.app_context():
+        first = db.session.scalar(sa.text(
+            "SELECT min(id) FROM order_item WHERE order_id = :o"), {"o": order_id})
+        db.session.rollback()
+    before = snapshot(app)
+    response = agent.post_form(f"/sales/orders/{order_id}/trigger",
+                               {"item_event": f"{first}:settle"})
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert f'"settle" failed, nothing changed: Faults/SettleFails: {SETTLE_ERROR}' in page
+    after = snapshot(app)
+    after.pop("transition_log"), before.pop("transition_log")
+    assert after == before
+
+
+def test_timeouts_of_the_test_process_are_still_due_after_the_failure(app, as_role, order_id):
+    """The failed run's rollback leaves the paid state's timeouts, which still fire."""
+    agent = as_role("agent")
+    press(agent, order_id, "pay")
+    press(agent, order_id, "settle")
+    with app.app_context():
+        from panel.oms import sweeps
+
+        result = sweeps.check_timeouts(now=utcnow() + timedelta(days=4))
+        assert (result.moved, result.errors) == (3, [])
+    assert item_states(app, order_id) == ["canceled"] * 3
