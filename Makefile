@@ -23,14 +23,14 @@ demo: install
 	@echo "Order Panel: http://127.0.0.1:$(PORT)/"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The browser tests drive Debian's Chromium and the process graphs need Graphviz's dot;
-# install them when missing and we may.
+# The browser tests drive Debian's Chromium, the process graphs need Graphviz's dot and the
+# deployment tests run nginx; install them when missing and we may.
 system-packages:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null || [ ! -x /usr/sbin/nginx ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz nginx-light; \
 	  else \
-	    echo "The tests need Debian's chromium and graphviz: sudo apt-get install chromium graphviz" >&2; \
+	    echo "The tests need Debian's chromium, graphviz and nginx: sudo apt-get install chromium graphviz nginx-light" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
