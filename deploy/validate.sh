@@ -43,7 +43,9 @@ mkdir "$work/units"
 for unit in "$root"/deploy/systemd/*.service "$root"/deploy/systemd/*.timer; do
   local_paths "$unit" > "$work/units/$(basename "$unit")"
 done
-systemd-analyze verify "$work"/units/*
+# verify only warns (exit 0) about unknown keys and bad values: any output is a failure.
+complaints="$(systemd-analyze verify "$work"/units/* 2>&1)" || true
+if [ -n "$complaints" ]; then echo "$complaints" >&2; exit 1; fi
 
 echo "== gunicorn --check-config"
 (cd "$root" && PANEL_PROXY_HOPS=1 "$venv/bin/gunicorn" --check-config \
