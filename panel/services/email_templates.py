@@ -8,6 +8,7 @@ attributes that could reach the application.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -41,10 +42,14 @@ def email_templates() -> dict[str, EmailTemplate]:
     return result
 
 
-def order_context(order: Order) -> dict:
-    """The values a template may use, as plain data."""
+def order_context(order: Order) -> SimpleNamespace:
+    """The values a template may use, as plain data.
+
+    A namespace, not a dict: Jinja looks up ``order.items`` as an attribute first, and on a
+    dict that is the ``items`` method, not the list of items.
+    """
     currency = order.currency
-    return {
+    return SimpleNamespace(**{
         "reference": order.order_reference,
         "customer_name": order.customer_full_name,
         "first_name": order.first_name,
@@ -54,9 +59,10 @@ def order_context(order: Order) -> dict:
         "grand_total": format_money(order.grand_total, currency),
         "store": order.store,
         "states": order.state_names,
-        "items": [{"name": i.name, "sku": i.sku, "state": i.state_name,
-                   "price": format_money(i.price_to_pay, currency)} for i in order.items],
-    }
+        "items": [SimpleNamespace(name=i.name, sku=i.sku, state=i.state_name,
+                                  price=format_money(i.price_to_pay, currency))
+                  for i in order.items],
+    })
 
 
 def render_text(source: str, context: dict, what: str) -> str:
@@ -65,6 +71,10 @@ def render_text(source: str, context: dict, what: str) -> str:
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateProblem(f"the {what}{line}: {exc.message or exc}") from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        # A template that fails while running (iterating a number, dividing by zero) is
+        # the template's fault too: say so instead of answering 500.
+        raise TemplateProblem(f"the {what}: {type(exc).__name__}: {exc}") from exc
 
 
 def render(template: EmailTemplate, order: Order, sender: str) -> tuple[str, str]:

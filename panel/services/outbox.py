@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import smtplib
 from datetime import datetime, timedelta
+from email.charset import QP, Charset
+from email.mime.text import MIMEText
 
 from flask import current_app, g
 from flask_mail import Connection, Message
@@ -95,11 +97,22 @@ class _TimedConnection(Connection):
         return host
 
 
+class _QuotedPrintableMessage(Message):
+    """Flask-Mail sends UTF-8 text as 8bit, unwrapped: a body line over 998 bytes (a long
+    paragraph, a few hundred non-Latin characters) breaks SMTP's line limit and the server
+    refuses the mail. Quoted-printable keeps every line short and 7-bit, whatever is typed."""
+
+    def _mimetext(self, text, subtype="plain"):
+        charset = Charset(self.charset or "utf-8")
+        charset.body_encoding = QP
+        return MIMEText(text or "", _subtype=subtype, _charset=charset)
+
+
 def _send(message: OutboundEmail) -> None:
     with _TimedConnection(current_app.extensions["mail"]) as connection:
-        connection.send(Message(subject=message.subject, recipients=[message.to_address],
-                                body=message.body_text,
-                                sender=current_app.config["MAIL_DEFAULT_SENDER"]))
+        connection.send(_QuotedPrintableMessage(
+            subject=message.subject, recipients=[message.to_address], body=message.body_text,
+            sender=current_app.config["MAIL_DEFAULT_SENDER"]))
 
 
 def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | None:
