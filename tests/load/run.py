@@ -157,6 +157,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent not idle (all processes, from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_pids() -> list[int]:
     out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -334,7 +341,8 @@ def run_load(database_url: str, emails: list[str], *, clients: int, duration: fl
             f"{clients} clients signed in")
         server_pids = [server.process.pid, *server.worker_pids()]
         pg_pids = postgres_pids() if database_url.startswith("postgresql") else []
-        cpu_before = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(pg_pids))
+        cpu_before = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(pg_pids),
+                      machine_busy_seconds())
         started = time.monotonic()
         stop = started + duration
         threads = [threading.Thread(target=workload, args=(
@@ -345,7 +353,8 @@ def run_load(database_url: str, emails: list[str], *, clients: int, duration: fl
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
-        cpu_after = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(pg_pids))
+        cpu_after = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(pg_pids),
+                     machine_busy_seconds())
         for client in people:
             client.close()
     stored = count_stored(database_url, run_id)
@@ -369,7 +378,8 @@ def run_load(database_url: str, emails: list[str], *, clients: int, duration: fl
         "cpu_cores_used": {
             "clients": (cpu_after[0] - cpu_before[0]) / elapsed,
             "gunicorn": (cpu_after[1] - cpu_before[1]) / elapsed,
-            "postgresql": (cpu_after[2] - cpu_before[2]) / elapsed},
+            "postgresql": (cpu_after[2] - cpu_before[2]) / elapsed,
+            "machine": (cpu_after[3] - cpu_before[3]) / elapsed, "machine_cores": os.cpu_count()},
     }
 
 
@@ -396,7 +406,9 @@ def table(figures: dict) -> str:
     lines += ["", f"Comments: {figures['comments_posted']:,} acknowledged, "
               f"{figures['comments_stored']:,} stored, {figures['comments_lost']} lost. "
               f"CPU in cores over the run: clients {cpu['clients']:.2f}, "
-              f"gunicorn {cpu['gunicorn']:.2f}, PostgreSQL {cpu['postgresql']:.2f}."]
+              f"gunicorn {cpu['gunicorn']:.2f}, PostgreSQL {cpu['postgresql']:.2f} (all its "
+              f"processes, other databases' too), the whole machine {cpu['machine']:.2f} "
+              f"of {cpu['machine_cores']}."]
     return "\n".join(lines)
 
 
