@@ -51,11 +51,25 @@ def openapi_document() -> dict:
                      "created", "url"],
     }
 
-    def problem(description, name="Problem"):
-        return {
+    def problem(description, name="Problem", headers=None):
+        response = {
             "description": description,
             "content": {"application/json": {"schema": {"$ref": _REF.format(model=name)}}},
         }
+        if headers:
+            response["headers"] = headers
+        return response
+
+    challenge = {"WWW-Authenticate": {
+        "description": "The scheme to use: Bearer.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^Bearer "},
+    }}
+    location = {"Location": {
+        "description": "The order's page in the back office.",
+        "required": True,
+        "schema": {"type": "string", "format": "uri"},
+    }}
 
     accepted = {"application/json": {"schema": {"$ref": _REF.format(model="OrderAccepted")}}}
     return {
@@ -79,20 +93,39 @@ def openapi_document() -> dict:
                         },
                     },
                     "responses": {
-                        "201": {"description": "The order was stored.", "content": accepted},
+                        "201": {"description": "The order was stored.", "content": accepted,
+                                "headers": location},
                         "200": {
                             "description": "The same order was already stored; it is returned.",
                             "content": accepted,
+                            "headers": location,
                         },
                         "400": problem("The body is not JSON."),
-                        "401": problem("No token, or an unknown one."),
+                        "401": problem("No token, or an unknown one.", headers=challenge),
                         "409": problem("The reference is taken by an order with other content."),
+                        "413": problem("The body is larger than the server accepts "
+                                       "(PANEL_MAX_REQUEST_BYTES)."),
                         "415": problem("The body is not application/json."),
                         "422": problem("Invalid fields, each named by its path.",
                                        "ValidationProblem"),
                     },
                 }
-            }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApiDocument",
+                    "summary": "This document (needs no token)",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.1 description of the API.",
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["openapi", "info", "paths"],
+                            }}},
+                        },
+                    },
+                }
+            },
         },
         "components": {
             "schemas": components,

@@ -59,6 +59,9 @@ def create_order():
         raw = json.loads(request.get_data(cache=False) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         return problem(400, "malformed_json", f"The body is not valid JSON: {exc}")
+    except RecursionError:  # json.loads gives up on arrays or objects nested thousands deep
+        return problem(400, "malformed_json",
+                       "The body is not usable JSON: it is nested too deeply.")
     if not isinstance(raw, dict):
         return problem(422, "validation_failed", "The body must be a JSON object.",
                        errors=[{"path": "(body)", "message": "must be a JSON object"}])

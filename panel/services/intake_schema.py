@@ -4,6 +4,8 @@ Amounts are integers in the minor unit of the order's currency (cents for EUR).
 """
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -11,11 +13,13 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -45,13 +49,35 @@ def _strip_or_none(value: str | None) -> str | None:
     return value or None
 
 
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
-Money = Annotated[StrictInt, Field(ge=0, le=10**12)]
+Email = Annotated[StrictStr, Field(max_length=254, json_schema_extra={"format": "email"}),
+                  AfterValidator(_email)]
+# Documented for API clients (and request generators); _not_blank is what enforces it.
+_NOT_BLANK = {"pattern": r"\S"}
+def _integral_number(value):
+    """JSON Schema counts 12.0 as an integer, so the API does too; 12.5 stays an error."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Integer(low: int, high: int):  # noqa: N802 - reads as a type in the models below
+    """A whole number in [low, high]: an int, or a JSON number with no fraction (12.0);
+    never a string or a bool. (The bounds sit inside so that they reach the JSON schema.)"""
+    return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_integral_number)]
+
+
+Money = Integer(0, 10**12)
+# The tax rate as documented: at most 100, at most two decimals, as a number or a string.
+TAX_RATE_SCHEMA = {"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+    {"type": "string", "pattern": r"^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)$"},
+], "examples": [19, "7.5"]}
 
 
 def Text(max_length: int):  # noqa: N802 - reads as a type in the models below
     """A required string of at most ``max_length`` characters, not only blanks."""
-    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(_not_blank)]
+    return Annotated[StrictStr, Field(max_length=max_length, json_schema_extra=_NOT_BLANK),
+                     AfterValidator(_not_blank)]
 
 
 def OptionalText(max_length: int):  # noqa: N802
@@ -105,9 +131,10 @@ class CustomerIn(StrictModel):
 class ItemIn(StrictModel):
     sku: Text(64)
     name: Text(255)
-    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_UNITS_PER_ORDER)]
+    quantity: Integer(1, MAX_UNITS_PER_ORDER)
     unit_price: Annotated[Money, Field(description="Gross price of one unit, tax included.")]
-    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2),
+                        WithJsonSchema(TAX_RATE_SCHEMA)]
     discount: Annotated[Money, Field(description="Discount on one unit.")] = 0
 
     @model_validator(mode="after")
@@ -231,13 +258,20 @@ def error_list(exc: ValidationError) -> list[dict[str, str]]:
     return result
 
 
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def format_path(loc: list) -> str:
+    """``["shipments", 0, "sku"]`` -> ``shipments[0].sku``; a key that is not a plain name
+    (an unknown field such as ``""`` or ``"a.b"``) is quoted: ``billing_address[""]``."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         elif part in ("function-after", "function-before") or str(part).startswith("function-"):
             continue
-        else:
+        elif _PLAIN_NAME.match(str(part)):
             path += ("." if path else "") + str(part)
+        else:
+            path += "[" + json.dumps(str(part), ensure_ascii=False) + "]"
     return path or "(body)"
