@@ -91,7 +91,11 @@ def select_process(order):
 
 @pytest.fixture
 def app_config():
-    return {"PANEL_PLUGINS": ("tests.test_faults",)}
+    config = {"PANEL_PLUGINS": ("tests.test_faults",)}
+    if not ON_POSTGRES:  # wait half a second for SQLite's write lock, not five
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                               "connect_args": {"timeout": 0.5}}
+    return config
 
 
 @pytest.fixture
@@ -236,6 +240,31 @@ def test_connection_lost_in_the_middle_of_an_api_intake_answers_json_503(
     with app.app_context():
         order = db.session.scalar(sa.select(Order).where(Order.order_reference == "LOST-1"))
         assert len(order.items) == 3
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's database-wide write lock; on PostgreSQL "
+                    "the lost-connection tests above show the same page")
+def test_a_database_locked_too_long_gets_the_503_page_and_saves_nothing(
+        app, as_role, order_id, database_url):
+    import sqlite3
+
+    agent = as_role("agent")
+    before = snapshot(app)
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        response = press(agent, order_id, "pay")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 503
+    text = plain_text(response.get_data(as_text=True))
+    assert "The database could not complete the request, so nothing was saved." in text
+    assert "Agent User (agent)" in text and "locked" not in text
+    assert snapshot(app) == before
+    response = press(agent, order_id, "pay")
+    assert response.status_code == 302
+    assert item_states(app, order_id) == ["paid"] * 3
 
 
 def test_an_unexpected_error_gets_a_friendly_page_without_details(app, as_role):
