@@ -49,6 +49,7 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.before_request(enforce_access)
     app.after_request(add_security_headers)
 
@@ -63,6 +64,18 @@ def add_security_headers(response):
         # Pages full of customers' personal data: not kept in shared or browser caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def refuse_nul_characters():
+    """A NUL character cannot be stored (PostgreSQL refuses it in text) nor searched for:
+    name the field and refuse the request before anything reads it."""
+    for source in (request.args, request.form):
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                abort(400, description=f"The field {name.replace(chr(0), '')!r} contains a NUL "
+                                       "character (U+0000), which cannot be stored. "
+                                       "Nothing was changed.")
+    return None
 
 
 def enforce_access():

@@ -251,3 +251,21 @@ def test_openapi_document_is_generated_from_the_validating_schema(client):
     walk(doc)
     for ref in refs:  # every reference resolves inside the document
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+def test_a_nul_character_is_refused_by_path_and_nothing_is_stored(app, post_order):
+    payload = order_payload(order_reference="NUL-1")
+    payload["customer"]["first_name"] = "An\u0000na"
+    payload["shipments"][0]["items"][0]["name"] = "\u0000"
+
+    response = post_order(payload)
+
+    assert response.status_code == 422
+    assert response.json["errors"] == [
+        {"path": "customer.first_name",
+         "message": "contains a NUL character (U+0000), which cannot be stored"},
+        {"path": "shipments[0].items[0].name",
+         "message": "contains a NUL character (U+0000), which cannot be stored"},
+    ]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0

@@ -77,3 +77,20 @@ def test_no_page_has_an_inline_script_or_event_handler_attribute(as_role, order_
         # Flask-Admin's dropdown toggles say href="javascript:void(0)"; Bootstrap's handler
         # prevents the navigation, so the policy never has to block it. Nothing else.
         assert page.count("javascript:") == page.count('href="javascript:void(0)"'), path
+
+
+def test_a_nul_character_in_a_form_or_search_is_refused_by_name(app, as_role, order_id):
+    """PostgreSQL cannot store or compare U+0000: it must never reach the database."""
+    agent = as_role("agent")
+    search = agent.get("/sales/orders/?q=DE%00--1")
+    assert search.status_code == 400
+    assert "The field &#39;q&#39; contains a NUL character" in search.get_data(as_text=True)
+
+    comment = agent.post_form(f"/sales/messages/{order_id}/comments", {"message": "hi\x00there"})
+    assert comment.status_code == 400
+    assert "contains a NUL character" in comment.get_data(as_text=True)
+    from panel.extensions import db
+    from panel.models import Comment
+
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Comment)) == 0

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from panel.api.openapi import openapi_document
 from panel.services import api_tokens, intake
-from panel.services.intake_schema import OrderIn, error_list
+from panel.services.intake_schema import OrderIn, error_list, nul_character_errors
 
 api = Blueprint("api", __name__)
 
@@ -65,6 +65,11 @@ def create_order():
     if not isinstance(raw, dict):
         return problem(422, "validation_failed", "The body must be a JSON object.",
                        errors=[{"path": "(body)", "message": "must be a JSON object"}])
+    nul_errors = nul_character_errors(raw)
+    if nul_errors:
+        return problem(422, "validation_failed",
+                       f"The order has {len(nul_errors)} invalid field(s); nothing was stored.",
+                       errors=nul_errors)
     try:
         payload = OrderIn.model_validate(raw)
     except ValidationError as exc:

@@ -275,3 +275,28 @@ def format_path(loc: list) -> str:
         else:
             path += "[" + json.dumps(str(part), ensure_ascii=False) + "]"
     return path or "(body)"
+
+
+def nul_character_errors(raw) -> list[dict]:
+    """Every string (or key) in the raw JSON holding a NUL character, which no database
+    column can store, as error entries like validation's. (Walked with a stack, not by
+    recursion: the JSON may be as deep as the parser allowed.)"""
+    errors: list[dict] = []
+    stack = [("", raw)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append({"path": path or "(body)", "message": "contains a NUL character "
+                               "(U+0000), which cannot be stored"})
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                key = str(key)
+                if "\x00" in key:
+                    errors.append({"path": path or "(body)",
+                                   "message": "has a key with a NUL character (U+0000)"})
+                    key = key.replace("\x00", "")
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(value))
+    return sorted(errors, key=lambda error: error["path"])
