@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from panel.oms import sweeps
 from panel.services import api_tokens, intake, users
-from panel.services.intake_schema import OrderIn, error_list
+from panel.services.intake_schema import OrderIn, error_list, nul_character_errors
 
 
 def register_commands(app: Flask) -> None:
@@ -121,6 +121,9 @@ def import_orders(file):
         try:
             if not isinstance(record, dict):
                 raise TypeError("the record must be a JSON object")
+            nul = nul_character_errors(record)
+            if nul:
+                raise TypeError("; ".join(f"{e['path']}: {e['message']}" for e in nul))
             result = intake.receive_order(OrderIn.model_validate(record))
         except ValidationError as exc:
             failed += 1

@@ -68,6 +68,7 @@ def test_api_tokens_are_printed_once_and_stored_hashed(app, runner):
 def test_import_json_lines_reports_bad_records_and_goes_on(app, runner, tmp_path):
     bad_email = order_payload(order_reference="BAD-1")
     bad_email["customer"]["email"] = "nope"
+    nul = order_payload(order_reference="NUL-1", cart_note="a\u0000b")
     lines = [
         json.dumps(order_payload(order_reference="IMP-1")),
         json.dumps(bad_email),
@@ -76,6 +77,7 @@ def test_import_json_lines_reports_bad_records_and_goes_on(app, runner, tmp_path
         json.dumps(order_payload(order_reference="IMP-2")),
         json.dumps(order_payload(order_reference="IMP-1")),  # same again: already present
         json.dumps([1, 2]),
+        json.dumps(nul),
     ]
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -84,7 +86,8 @@ def test_import_json_lines_reports_bad_records_and_goes_on(app, runner, tmp_path
     assert "line 2: customer.email: is not a valid email address" in result.output
     assert "line 3: not valid JSON" in result.output
     assert "line 7: the record must be a JSON object" in result.output
-    assert "2 created, 1 already present, 3 failed." in result.output
+    assert "line 8: cart_note: contains a NUL character (U+0000)" in result.output
+    assert "2 created, 1 already present, 4 failed." in result.output
     with app.app_context():
         refs = set(db.session.scalars(sa.select(Order.order_reference)))
     assert refs == {"IMP-1", "IMP-2"}
