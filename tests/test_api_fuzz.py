@@ -36,6 +36,8 @@ from schemathesis.specs.openapi.checks import (
 from panel.extensions import db
 from panel.models import Order
 
+pytestmark = pytest.mark.once_per_run  # heavy: once per `make test` (see the Makefile)
+
 ORDERS = "/api/v1/orders"
 OPENAPI = "/api/v1/openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

@@ -1,10 +1,13 @@
 """The load script's code for ten seconds: gunicorn on loopback, four signed-in clients, the
 whole mix; no errors, and every acknowledged comment stored. (Figures are printed by
 ``python -m tests.load.run``; nothing here depends on how fast it goes.)"""
+import pytest
 import sqlalchemy as sa
 
 from panel.extensions import db
 from tests.load import run
+
+pytestmark = pytest.mark.once_per_run  # heavy: once per `make test` (see the Makefile)
 
 
 def test_mixed_load_has_no_errors_and_loses_no_comment(app, database_url, capsys):

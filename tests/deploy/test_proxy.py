@@ -22,7 +22,7 @@ from tests.deploy.conftest import (
     parse,
 )
 
-pytestmark = needs_nginx_and_gunicorn
+pytestmark = [needs_nginx_and_gunicorn, pytest.mark.once_per_run]
 ADMIN, PASSWORD = "admin@example.org", "correct horse battery staple"
 
 

@@ -26,7 +26,7 @@ from tests.conftest import ADDRESS, order_payload
 from tests.e2e.conftest import login, make_order
 from tests.smtp import Inbox, SmtpServer, real_mail_settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once_per_run]
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
