@@ -269,3 +269,17 @@ def test_a_nul_character_is_refused_by_path_and_nothing_is_stored(app, post_orde
     ]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+def test_an_order_whose_total_would_not_fit_is_refused_by_name(app, post_order):
+    payload = order_payload(order_reference="HUGE-1")
+    item = payload["shipments"][0]["items"][0]
+    item.update(unit_price=2**31 - 1, quantity=2, discount=0)
+
+    response = post_order(payload)
+
+    assert response.status_code == 422
+    messages = " ".join(e["message"] for e in response.json["errors"])
+    assert "the order's subtotal is larger than 2,147,483,647 minor units" in messages
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0

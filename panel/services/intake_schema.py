@@ -66,7 +66,10 @@ def Integer(low: int, high: int):  # noqa: N802 - reads as a type in the models 
     return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_integral_number)]
 
 
-Money = Integer(0, 10**12)
+# Amounts are stored in 32-bit integer columns: every amount, and every total of an order,
+# must fit (2,147,483,647 minor units: 21 million in a currency with cents).
+MAX_AMOUNT = 2**31 - 1
+Money = Integer(0, MAX_AMOUNT)
 # The tax rate as documented: at most 100, at most two decimals, as a number or a string.
 TAX_RATE_SCHEMA = {"anyOf": [
     {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
@@ -184,7 +187,12 @@ class OrderIn(StrictModel):
         units = sum(item.quantity for s in self.shipments for item in s.items)
         if units > MAX_UNITS_PER_ORDER:
             raise ValueError(f"an order may hold at most {MAX_UNITS_PER_ORDER} units, not {units}")
-        grand_total = order_totals(self)["grand_total"]
+        totals = order_totals(self)
+        too_large = [name for name, value in totals.items() if value > MAX_AMOUNT]
+        if too_large:
+            raise ValueError(f"the order's {too_large[0].replace('_', ' ')} is larger than "
+                             f"{MAX_AMOUNT:,} minor units, the most an order can hold")
+        grand_total = totals["grand_total"]
         if self.payment.amount != grand_total:
             raise PaymentMismatch(self.payment.amount, grand_total)
         return self
@@ -282,21 +290,20 @@ def nul_character_errors(raw) -> list[dict]:
     column can store, as error entries like validation's. (Walked with a stack, not by
     recursion: the JSON may be as deep as the parser allowed.)"""
     errors: list[dict] = []
-    stack = [("", raw)]
+    stack: list[tuple[list, object]] = [([], raw)]
     while stack:
-        path, value = stack.pop()
+        loc, value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                errors.append({"path": path or "(body)", "message": "contains a NUL character "
+                errors.append({"path": format_path(loc), "message": "contains a NUL character "
                                "(U+0000), which cannot be stored"})
         elif isinstance(value, dict):
             for key, child in value.items():
-                key = str(key)
-                if "\x00" in key:
-                    errors.append({"path": path or "(body)",
+                if "\x00" in str(key):
+                    errors.append({"path": format_path(loc),
                                    "message": "has a key with a NUL character (U+0000)"})
-                    key = key.replace("\x00", "")
-                stack.append((f"{path}.{key}" if path else key, child))
+                    continue  # an unknown field anyway; its contents do not matter
+                stack.append(([*loc, str(key)], child))
         elif isinstance(value, list):
-            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(value))
+            stack.extend(([*loc, index], child) for index, child in enumerate(value))
     return sorted(errors, key=lambda error: error["path"])
