@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation, ReclamationItem
 from panel.models.base import utcnow
 from panel.models.reclamation import CLOSED, OPEN
 from panel.oms.engine import lock_order
+from panel.services.order_search import starts_with
+from panel.services.paging import fetch_page
 
 MAX_REASON = 5000
 MAX_NOTE = 5000
@@ -153,11 +155,6 @@ class ReclamationQuery:
 
 def find_reclamations(query: ReclamationQuery):
     """Newest first; search by customer name (any part), email (beginning) or order reference."""
-    from sqlalchemy import func, or_
-
-    from panel.services.order_search import starts_with
-    from panel.services.paging import fetch_page
-
     stmt = select(Reclamation)
     term = " ".join(query.search.split())
     if term:
