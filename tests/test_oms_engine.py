@@ -192,6 +192,31 @@ def test_timeouts_are_written_on_entering_and_fired_by_check_timeouts(app, order
     assert states(app, order) == ["closed"] * 3 and actors == {"timeout"}
 
 
+def test_check_timeouts_costs_the_same_statements_for_2_or_12_orders(app, post_order):
+    """A batch of orders is read and written with a fixed number of statements (an order
+    row read after the commit once cost a SELECT per order)."""
+    def sweep_statements(order_count: int) -> int:
+        start = utcnow()
+        orders = [new_order(post_order, [("A", 1000), ("B", 2000)])
+                  for _ in range(order_count)]
+        for order in orders:
+            for event in ("pay", "ship", "deliver"):
+                trigger(app, order, event, now=start)
+        seen = []
+        with app.app_context():
+            record = lambda *args: seen.append(1)  # noqa: E731
+            sa.event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                result = sweeps.check_timeouts(now=start + timedelta(days=1, seconds=1))
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", record)
+        assert (result.moved, result.orders) == (2 * order_count, order_count)
+        assert all(states(app, order) == ["closed"] * 2 for order in orders)
+        return len(seen)
+
+    assert sweep_statements(2) == sweep_statements(12)
+
+
 def test_leaving_a_state_drops_its_timeouts(app, order):
     for event in ("pay", "ship", "deliver"):
         trigger(app, order, event)

@@ -126,3 +126,34 @@ def test_events_without_a_button_cannot_be_sent_by_hand(as_role, app, post_order
     page = press(as_role("agent"), {"id": order_id}, event="authorize")
     assert "&#34;authorize&#34; is not an event that can be triggered by hand here" in page
     assert set(states(app, order_id)) == {"new"}
+
+
+def test_pay_issues_the_same_statements_for_1_or_30_items(app, as_role, post_order):
+    """No statement per item: a trigger on a big order costs the round trips of a small one
+    (an id read after the commit once cost one SELECT per item)."""
+    def order_of(count: int) -> int:
+        payload = order_payload(order_reference=f"PAY-{count}",
+                                payment={"method": "invoice", "amount": count * 1000 + 490})
+        payload["shipments"][0]["items"] = [
+            {"sku": f"SKU-{n}", "name": f"Product {n}", "quantity": 1, "unit_price": 1000,
+             "tax_rate": 19} for n in range(count)]
+        return post_order(payload).json["id"]
+
+    def statements_of_pay(order_id: int) -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        record = lambda *args: seen.append(1)  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = agent.post_form(f"/sales/orders/{order_id}/trigger", {"event": "pay"})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        assert response.status_code == 302
+        return len(seen)
+
+    one, thirty = order_of(1), order_of(30)
+    agent = as_role("agent")
+    agent.get(f"/sales/orders/{one}")  # the session and the CSRF token, outside the count
+    assert statements_of_pay(one) == statements_of_pay(thirty)
+    assert set(states(app, one)) == set(states(app, thirty)) == {"paid"}

@@ -320,6 +320,8 @@ def trigger_event(order_id: int, event: str, *, actor: str,
     if item_ids is not None and len(items) != len(set(item_ids)):
         db.session.rollback()
         raise LookupError(f"some of the items do not belong to order {order.order_reference}")
+    # Read now: the commit expires the items, and each id read after it would be a query.
+    requested = {item.id for item in items}
     run = Run(order, registry, actor, now)
     result = TriggerResult(event)
     try:
@@ -330,7 +332,7 @@ def trigger_event(order_id: int, event: str, *, actor: str,
         record_failure(order_id, exc, actor)
         result.error = str(exc)
         return result
-    result.moved = len({item_id for item_id, _, _ in run.transitions} & {i.id for i in items})
+    result.moved = len({item_id for item_id, _, _ in run.transitions} & requested)
     result.transitions = run.transitions
     notify_plugins(order_id, event, run.transitions, actor)
     return result

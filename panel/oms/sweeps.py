@@ -109,12 +109,14 @@ def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -
                                 and items[r.item_id].state_name == r.state_name])
         runs.append(run)
     finish_runs(runs)
+    # Read before the commit expires the order rows: after it, each would be a query.
+    moved = [(run.order.id, run.transitions, len(run.moved_ids)) for run in runs]
     db.session.commit()
-    for run in runs:
+    for _, _, count in moved:
         result.orders += 1
-        result.moved += len(run.moved_ids)
-    for run in runs:
-        notify_plugins(run.order.id, None, run.transitions, actor)
+        result.moved += count
+    for order_id, transitions, _ in moved:
+        notify_plugins(order_id, None, transitions, actor)
 
 
 def check_conditions(*, now: datetime | None = None, limit: int | None = None,
