@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 
 from panel.extensions import db
 from panel.models import ApiToken
@@ -44,19 +44,25 @@ def revoke_token(name: str) -> None:
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
-def token_for(presented: str) -> ApiToken | None:
-    """The token row matching a presented bearer token, or None.
+_TOKEN_BY_DIGEST = select(ApiToken.id, ApiToken.name, ApiToken.last_used_at).where(
+    ApiToken.token_hash == bindparam("digest"))
+
+
+def token_for(presented: str) -> Row | None:
+    """The token (id, name, last_used_at) matching a presented bearer token, or None.
 
     Marks it used at most every few minutes, in a transaction of its own: writing the row
     on every request would make every intake wait for the token's row lock.
     """
     if not presented:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(presented)))
+    connection = db.session.connection()
+    token = connection.execute(_TOKEN_BY_DIGEST, {"digest": _digest(presented)}).first()
     now = utcnow()
     if token is not None and (
         token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
     ):
-        token.last_used_at = now
+        connection.execute(update(ApiToken).where(ApiToken.id == token.id)
+                           .values(last_used_at=now))
         db.session.commit()
     return token
