@@ -1,7 +1,7 @@
 """The back-office pages, mounted on Flask-Admin with the Bootstrap 4 theme."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -9,6 +9,7 @@ from panel.admin.base import AdministrationPage, HomeView
 from panel.admin.bulk import BulkView
 from panel.admin.communication import CommunicationView
 from panel.admin.customers import CustomersView
+from panel.admin.layout_cache import init_layout_cache
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
@@ -21,6 +22,7 @@ from panel.models import LoginAttempt, User
 def init_admin(app: Flask) -> Admin:
     """Build a fresh Admin for this app (views are bound to one Admin, so never shared)."""
     _event_role_helpers(app)
+    init_layout_cache(app)
     admin = Admin(
         app,
         name="Order Panel",
@@ -59,7 +61,11 @@ def _event_role_helpers(app: Flask) -> None:
     from panel.services.triggers import refusal
 
     def event_refusal(event: str) -> str | None:
-        return refusal(current_user, event)
+        # Asked for every button of every item on View Order: answer once per request.
+        known = g.setdefault("panel_event_refusals", {})
+        if event not in known:
+            known[event] = refusal(current_user, event)
+        return known[event]
 
     def event_refusals(events) -> list[str]:
         return list(dict.fromkeys(r for r in map(event_refusal, events) if r))

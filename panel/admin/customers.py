@@ -6,7 +6,7 @@ from flask_admin import expose
 
 from panel.admin.base import PanelView, editors_only
 from panel.admin.forms import parse_form
-from panel.admin.listing import ListArgs, page_url_args
+from panel.admin.listing import ListArgs, list_url
 from panel.extensions import db
 from panel.models import Customer, CustomerAddress
 from panel.services import customers as service
@@ -30,7 +30,7 @@ class CustomersView(PanelView):
         return self.render(
             "customers/list.html", query=query, page=page, errors=parsed.errors,
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            url_args=lambda **changes: page_url_args(request.args, **changes),
+            page_url=list_url(request.endpoint, request.args),
         ), (400 if parsed.errors else 200)
 
     def _customer(self, customer_id: int) -> Customer:

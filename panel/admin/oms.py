@@ -6,7 +6,7 @@ from flask_admin import expose
 from markupsafe import Markup
 
 from panel.admin.base import PanelView
-from panel.admin.listing import ListArgs, page_url_args
+from panel.admin.listing import ListArgs, list_url
 from panel.oms import graph
 from panel.oms.definitions import Process
 from panel.oms.registry import current_registry
@@ -127,5 +127,5 @@ class TransitionLogView(PanelView):
             page=page,
             errors=errors,
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            url_args=lambda **changes: page_url_args(request.args, **changes),
+            page_url=list_url(request.endpoint, request.args),
         ), (400 if errors else 200)

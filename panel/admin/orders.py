@@ -8,7 +8,7 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
-from panel.admin.listing import ListArgs, page_url_args, row_url
+from panel.admin.listing import ListArgs, list_url, page_url_args, row_url
 from panel.models.order import ADDRESS_FIELDS
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
@@ -63,7 +63,8 @@ class OrdersView(PanelView):
             errors=errors,
             choices=order_search.filter_choices(),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            url_args=lambda **changes: page_url_args(request.args, **changes),
+            page_url=list_url(request.endpoint, request.args),
+            export_url=url_for(".export", **page_url_args(request.args, page=[], per_page=[])),
             row_urls={"view": row_url("orders.details", "order_id"),
                       "customer": row_url("customers.details", "customer_id"),
                       "email": row_url("communication.email", "order_id"),

@@ -6,7 +6,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
-from panel.admin.listing import ListArgs, page_url_args
+from panel.admin.listing import ListArgs, list_url
 from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation
 from panel.oms.registry import current_registry
@@ -39,7 +39,7 @@ class ReclamationsView(PanelView):
         return self.render(
             "reclamations/list.html", query=query, page=page, errors=parsed.errors,
             references=references, page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            url_args=lambda **changes: page_url_args(request.args, **changes),
+            page_url=list_url(request.endpoint, request.args),
         ), (400 if parsed.errors else 200)
 
     @expose("/new/<int:order_id>", methods=("GET", "POST"))
