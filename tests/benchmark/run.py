@@ -6,7 +6,9 @@
 Builds or reuses the dataset on each database, then measures requests through the WSGI app
 with a logged-in user (in-process, no network), the same list requests on a stock
 Flask-Admin ModelView(Order) mounted on the same database, and prints a table (and writes
-it as JSON). Speed is measured here, never asserted in tests.
+it as JSON). Intake is measured twice: one client in-process (the Python cost of an order)
+and several clients at once over HTTP to gunicorn (what the service takes per second).
+Speed is measured here, never asserted in tests.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from panel.oms import engine, sweeps
 from panel.services import intake
 from panel.services.intake_schema import OrderIn
 from tests.benchmark import dataset
+from tests.benchmark.intake_http import intake_over_http
 from tests.conftest import order_payload
 
 LIST = "/sales/orders/"
@@ -236,6 +239,8 @@ def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
     results["intake"] = {"orders": count, "seconds": elapsed, "orders_per_second": count / elapsed}
     with app.app_context():
         db.engine.dispose()
+    log("  intake over HTTP, clients at once")
+    results["intake_http"] = intake_over_http(url, token, str(tag))
     return results
 
 
@@ -260,6 +265,7 @@ def table(all_results: list[dict]) -> str:
     for result in all_results:
         s = result["statements"]
         c = result["check_timeouts"]
+        h = result["intake_http"]
         lines.append("")
         lines.append(f"**{result['database']}**: {result['orders']:,} orders, "
                      f"{result['items']:,} items; dataset built in "
@@ -268,7 +274,9 @@ def table(all_results: list[dict]) -> str:
                      + f"; View Order SQL statements: {s['1 item']} (1 item), "
                      f"{s['100 items']} (100 items); check-timeouts: {c['moved']:,} items in "
                      f"{c['seconds']:.1f} s = {c['items_per_second']:,.0f} items/s; intake: "
-                     f"{result['intake']['orders_per_second']:,.0f} orders/s")
+                     f"{result['intake']['orders_per_second']:,.0f} orders/s from one client "
+                     f"in-process, {h['orders_per_second']:,.0f} orders/s from {h['clients']} "
+                     f"clients at once over HTTP (gunicorn, {h['workers']} workers)")
     return "\n".join(lines)
 
 

@@ -100,19 +100,30 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """``gunicorn wsgi:app`` on loopback, stopped (SIGTERM, by its pid) when done."""
+    """``gunicorn wsgi:app`` on loopback, stopped (SIGTERM, by its pid) when done.
 
-    def __init__(self, database_url: str, workers: int, port: int | None = None):
+    With ``shipped_config``, it runs with deploy/gunicorn.conf.py (its worker count unless
+    ``workers`` is given), as a deployment would, minus the access log.
+    """
+
+    def __init__(self, database_url: str, workers: int | None, port: int | None = None,
+                 shipped_config: bool = False):
         self.database_url, self.workers = database_url, workers
         self.port = port or free_port()
+        self.shipped_config = shipped_config
         self.process: subprocess.Popen | None = None
 
     def __enter__(self):
+        command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+                   "--no-control-socket", "--log-level", "warning"]
+        env = flask_env(self.database_url)
+        if self.shipped_config:
+            command += ["--config", str(ROOT / "deploy/gunicorn.conf.py")]
+            env["PANEL_ACCESS_LOG"] = ""  # nobody reads the pipe: a full one would block
+        if self.workers:
+            command += ["--workers", str(self.workers)]
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "--log-level",
-             "warning", "wsgi:app"],
-            cwd=ROOT, env=flask_env(self.database_url), stdout=subprocess.PIPE,
+            [*command, "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
