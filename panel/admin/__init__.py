@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from markupsafe import Markup
 
 from panel.admin.base import AdministrationPage, HomeView
 from panel.admin.bulk import BulkView
@@ -55,7 +56,8 @@ def init_admin(app: Flask) -> Admin:
 
 
 def _event_role_helpers(app: Flask) -> None:
-    """Template helpers: why the signed-in user may not trigger an event (None: they may)."""
+    """Template helpers: why the signed-in user may not trigger an event (None: they may),
+    and the attributes that disable its button."""
     from flask_login import current_user
 
     from panel.services.triggers import refusal
@@ -70,4 +72,13 @@ def _event_role_helpers(app: Flask) -> None:
     def event_refusals(events) -> list[str]:
         return list(dict.fromkeys(r for r in map(event_refusal, events) if r))
 
-    app.jinja_env.globals.update(event_refusal=event_refusal, event_refusals=event_refusals)
+    def event_lock(event: str) -> Markup:
+        """An event button's extra attributes: disabled, with the reason, when the user's
+        role may not trigger it (a function, not a macro: View Order asks once per button)."""
+        why = event_refusal(event)
+        if not why:
+            return Markup("")
+        return Markup(' disabled aria-disabled="true" title="{}"').format(why.capitalize())
+
+    app.jinja_env.globals.update(event_refusal=event_refusal, event_refusals=event_refusals,
+                                 event_lock=event_lock)

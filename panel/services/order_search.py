@@ -133,6 +133,8 @@ def find_orders(query: OrderQuery) -> ResultPage:
         ids = _narrow_search_ids(query.search)
         if ids is not None:
             stmt = filtered(replace(query, search="")).where(Order.id.in_(ids))
+            if _only_search(query):  # the ids are every match: no need to count them
+                total = len(ids)
         elif not _only_search(query):
             pass  # other filters narrow it further: count those matches the usual way
         else:  # a broad search: say "2,000+" rather than count on to 10,000
@@ -149,14 +151,17 @@ def find_orders(query: OrderQuery) -> ResultPage:
 def _narrow_search_ids(term: str) -> set[int] | None:
     """The ids of the orders matching ``term`` when there are at most NARROW_SEARCH of them,
     else None. Each column is probed on its own index with a LIMIT: asked as one OR, the
-    database would first gather every match of a common name into a bitmap."""
+    database would first gather every match of a common name into a bitmap. The matches
+    are counted in the database first, and fetched only when few: a common name's 2,001
+    ids cost more to carry into Python than to count."""
     found: set[int] = set()
     for condition in search_conditions(term):
-        ids = list(db.session.scalars(select(Order.id).where(condition)
-                                      .limit(NARROW_SEARCH + 1)))
-        if len(ids) > NARROW_SEARCH:
+        matches = select(Order.id).where(condition).limit(NARROW_SEARCH + 1)
+        count = db.session.scalar(select(func.count()).select_from(matches.subquery()))
+        if count > NARROW_SEARCH:
             return None
-        found.update(ids)
+        if count:
+            found.update(db.session.scalars(matches))
     return found if len(found) <= NARROW_SEARCH else None
 
 
