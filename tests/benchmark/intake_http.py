@@ -33,7 +33,7 @@ def post_orders(port: int, token: str, bodies: list[bytes], statuses: list[int])
 
 
 def intake_over_http(database_url: str, token: str, tag: str, *, clients: int = 8,
-                     orders_per_client: int = 100) -> dict:
+                     orders_per_client: int = 250) -> dict:
     """Orders per second with ``clients`` posting at once; every order is checked stored."""
     references = [[f"BENCH-HTTP-{tag}-{c}-{n}" for n in range(orders_per_client)]
                   for c in range(clients)]
