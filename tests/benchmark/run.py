@@ -61,17 +61,39 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _clock(function) -> float:
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000
+
+
+def _summary(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples), p95
+
+
 def timed(function, repeat: int) -> tuple[float, float]:
     """Median and 95th percentile in milliseconds over ``repeat`` calls (after one warm-up)."""
     function()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return statistics.median(samples), p95
+    return _summary([_clock(function) for _ in range(repeat)])
+
+
+def timed_side_by_side(ours, stock, repeat: int, stock_repeat: int):
+    """Both lists timed in turns (one stock request after every few of ours), so that both
+    meet the machine in the same state: on a shared machine a drift between two separate
+    series would show up in the ratio."""
+    ours()
+    stock()
+    ours_samples, stock_samples = [], []
+    every = max(1, repeat // stock_repeat)
+    for n in range(repeat):
+        ours_samples.append(_clock(ours))
+        if n % every == every - 1 and len(stock_samples) < stock_repeat:
+            stock_samples.append(_clock(stock))
+    while len(stock_samples) < stock_repeat:
+        stock_samples.append(_clock(stock))
+    return _summary(ours_samples), _summary(stock_samples)
 
 
 def get(client, url: str):
@@ -112,7 +134,7 @@ def sample_values(app) -> dict:
             "last_name": last_name, "day": day}
 
 
-def list_requests(values: dict, app) -> list[tuple[str, str, str | None]]:
+def list_requests(values: dict, app) -> list[tuple[str, str, str]]:
     """(name, our URL, stock URL) for every list request of the benchmark."""
     day: date = values["day"]
     to = day + timedelta(days=1)
@@ -184,10 +206,9 @@ def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
     values = sample_values(app)
     for label, ours, stock in list_requests(values, app):
         log(f"  {label}")
-        row = {"ours": timed(get(client, ours), repeat)}
-        if stock:
-            row["stock"] = timed(get(client, stock), max(5, repeat // 4))
-        results["rows"][label] = row
+        ours_times, stock_times = timed_side_by_side(
+            get(client, ours), get(client, stock), repeat, max(5, repeat // 4))
+        results["rows"][label] = {"ours": ours_times, "stock": stock_times}
 
     tag = int(time.time())
     one = order_with_items(app, 1, f"BENCH-1-{tag}")
