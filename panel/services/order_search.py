@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy import and_, exists, func, or_, select, text, union
 
 from panel.extensions import db
 from panel.models import Order, OrderItem
@@ -151,17 +151,21 @@ def find_orders(query: OrderQuery) -> ResultPage:
 def _narrow_search_ids(term: str) -> set[int] | None:
     """The ids of the orders matching ``term`` when there are at most NARROW_SEARCH of them,
     else None. Each column is probed on its own index with a LIMIT: asked as one OR, the
-    database would first gather every match of a common name into a bitmap. The matches
-    are counted in the database first, and fetched only when few: a common name's 2,001
-    ids cost more to carry into Python than to count."""
-    found: set[int] = set()
-    for condition in search_conditions(term):
-        matches = select(Order.id).where(condition).limit(NARROW_SEARCH + 1)
-        count = db.session.scalar(select(func.count()).select_from(matches.subquery()))
-        if count > NARROW_SEARCH:
-            return None
-        if count:
-            found.update(db.session.scalars(matches))
+    database would first gather every match of a common name into a bitmap. The probes are
+    counted in the database first, all in one statement, and the ids fetched only when few:
+    a common name's 2,001 ids cost more to carry into Python than to count."""
+    conditions = search_conditions(term)
+    probes = [select(Order.id).where(condition).limit(NARROW_SEARCH + 1).subquery()
+              for condition in conditions]
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(probe).scalar_subquery() for probe in probes))).one()
+    if any(count > NARROW_SEARCH for count in counts):
+        return None
+    matching = [select(Order.id).where(condition)
+                for condition, count in zip(conditions, counts, strict=True) if count]
+    if not matching:
+        return set()
+    found = set(db.session.scalars(union(*matching) if len(matching) > 1 else matching[0]))
     return found if len(found) <= NARROW_SEARCH else None
 
 

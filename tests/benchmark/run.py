@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import random
 import re
 import statistics
 import sys
@@ -34,7 +35,7 @@ from panel.oms import engine, sweeps
 from panel.services import intake
 from panel.services.intake_schema import OrderIn
 from tests.benchmark import dataset
-from tests.benchmark.intake_http import intake_over_http
+from tests.benchmark.intake_http import intake_over_http, intake_payload
 from tests.conftest import order_payload
 
 LIST = "/sales/orders/"
@@ -250,9 +251,10 @@ def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
             pass
         token = create_token("benchmark")
     count = 300
+    rng = random.Random(tag)
+    payloads = [intake_payload(rng, f"BENCH-API-{tag}-{n}") for n in range(count)]
     start = time.perf_counter()
-    for n in range(count):
-        payload = order_payload(order_reference=f"BENCH-API-{tag}-{n}")
+    for payload in payloads:
         response = token_app.post("/api/v1/orders", json=payload,
                                   headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 201, response.json
