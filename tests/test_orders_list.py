@@ -237,6 +237,14 @@ def test_csv_export_defuses_spreadsheet_formulas(agent, post_order):
     assert rows[1][3] == "'=HYPERLINK(\"http://x\") Smith"
 
 
+@pytest.mark.parametrize("term, found", [("Schmidt", "2 found"), ("Emil", "1 found"),
+                                         ("nobody", "0 found")])
+def test_search_counts_its_matches_exactly(agent, orders, term, found):
+    # "Emil" matches the email and the name of one order: counted once.
+    page = agent.get("/sales/orders/", query_string={"q": term}).get_data(as_text=True)
+    assert re.search(r'id="result-count">\s*' + found, page)
+
+
 def test_a_broad_search_says_how_many_at_least(app, agent, orders, monkeypatch):
     from panel.services import order_search
 

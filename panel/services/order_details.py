@@ -46,7 +46,7 @@ class OrderDetails:
     timeline: list[Entry]
     comments: list[Comment]
     item_events: dict[int, list[str]]  # item id: its manual events
-    history: dict[int, list[ItemStateHistory]]  # item id: its state changes, oldest first
+    history: dict[int, list]  # item id: its state changes (rows of ItemStateHistory), oldest first
     log_rows: list[LogRow]
     reclamations: list[Reclamation]
 
@@ -106,9 +106,11 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
     for item in order.items:
         process = registry.processes.get(item.process_name)
         item_events[item.id] = process.manual_events_from(item.state_name) if process else []
-    history: dict[int, list[ItemStateHistory]] = {item.id: [] for item in order.items}
-    for row in db.session.scalars(
-        select(ItemStateHistory)
+    # Plain rows, not ORM objects: an order of 100 items has 100 or more of them, read only.
+    history: dict[int, list] = {item.id: [] for item in order.items}
+    for row in db.session.execute(
+        select(ItemStateHistory.item_id, ItemStateHistory.from_state, ItemStateHistory.to_state,
+               ItemStateHistory.event, ItemStateHistory.actor, ItemStateHistory.created_at)
         .join(OrderItem, OrderItem.id == ItemStateHistory.item_id)
         .where(OrderItem.order_id == order.id)
         .order_by(ItemStateHistory.id)
