@@ -3,8 +3,8 @@
 Flask-Admin's layout builds a dozen asset links and the menu (with an access check per
 view) on every page: about a sixth of an orders-list request, profiled. The asset links
 differ only by the proxy's path prefix and the view's extra assets; the menu only by the
-user's role and the page shown. Each part is kept under exactly those keys. Links repeated
-down one page are built once per request.
+user's role and the page shown. Each part is kept under exactly those keys. Links and
+parts repeated down one page are built once per request.
 """
 from __future__ import annotations
 
@@ -44,5 +44,13 @@ def init_layout_cache(app: Flask) -> None:
             known[key] = url_for(endpoint, **values)
         return known[key]
 
+    def page_part(key: tuple, render, *args) -> Markup:
+        """``render(*args)``'s markup, rendered once per request for each ``key``: for a part
+        repeated down one page that only ``key`` decides (an item's event buttons)."""
+        known = g.setdefault("panel_page_parts", {})
+        if key not in known:
+            known[key] = Markup(render(*args))
+        return known[key]
+
     app.jinja_env.globals.update(layout_part=layout_part, menu_key=menu_key,
-                                 repeated_url=repeated_url)
+                                 repeated_url=repeated_url, page_part=page_part)

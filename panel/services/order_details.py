@@ -117,19 +117,20 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
     ):
         history[row.item_id].append(row)
     log_rows = order_log(order.id, limit=ORDER_LOG_ROWS)
+    reclamations, comments = reclamations_of(order.id), comments_of(order.id)
     return OrderDetails(
         item_events=item_events,
         history=history,
         log_rows=log_rows,
-        reclamations=reclamations_of(order.id),
+        reclamations=reclamations,
         order=order,
         customer=customer,
         previous_orders=previous,
         shipments=list(order.shipments),
         items_by_shipment=items_by_shipment,
         product_lines=list(lines.values()),
-        timeline=timeline(order.id, kinds),
-        comments=comments_of(order.id),
+        timeline=timeline(order.id, kinds, comments=comments, reclamations=reclamations),
+        comments=comments,
     )
 
 

@@ -41,32 +41,36 @@ class Entry:
 
 
 def _state_changes(order_id: int) -> list[Entry]:
-    rows = db.session.scalars(
-        select(TransitionLog).where(TransitionLog.order_id == order_id)
+    # Plain rows of the grouped columns: an order of 100 items has hundreds of log rows.
+    rows = db.session.execute(
+        select(TransitionLog.created_at, TransitionLog.event, TransitionLog.source_state,
+               TransitionLog.target_state, TransitionLog.actor, TransitionLog.is_error,
+               TransitionLog.error_message)
+        .where(TransitionLog.order_id == order_id)
         .order_by(TransitionLog.created_at, TransitionLog.id)
     ).all()
 
-    def key(row):
-        return (row.created_at, row.event, row.source_state, row.target_state, row.actor,
-                row.is_error, row.error_message)
-
     entries = []
-    for (at, event, source, target, actor, is_error, error), group in groupby(rows, key=key):
+    for (at, event, source, target, actor, is_error, error), group in groupby(rows, key=tuple):
         count = sum(1 for _ in group)
         entries.append(Entry(at, "state", "error" if is_error else "moved",
                              StateChange(event, source, target, count, actor, is_error, error)))
     return entries
 
 
-def timeline(order_id: int, kinds: set[str] | None = None) -> list[Entry]:
-    """The order's timeline, newest first; ``kinds`` keeps only some kinds."""
+def timeline(order_id: int, kinds: set[str] | None = None, *,
+             comments: list[Comment] | None = None,
+             reclamations: list[Reclamation] | None = None) -> list[Entry]:
+    """The order's timeline, newest first; ``kinds`` keeps only some kinds. The order's
+    comments and reclamations are read here unless the caller has them already."""
     wanted = kinds or set(KINDS)
     entries: list[Entry] = []
     if "state" in wanted:
         entries += _state_changes(order_id)
     if "comment" in wanted:
-        entries += [Entry(c.created_at, "comment", "comment", c) for c in db.session.scalars(
-            select(Comment).where(Comment.order_id == order_id))]
+        if comments is None:
+            comments = db.session.scalars(select(Comment).where(Comment.order_id == order_id))
+        entries += [Entry(c.created_at, "comment", "comment", c) for c in comments]
     if "email" in wanted:
         entries += [Entry(m.created_at, "email", m.status, m) for m in db.session.scalars(
             select(OutboundEmail).where(OutboundEmail.order_id == order_id))]
@@ -74,7 +78,10 @@ def timeline(order_id: int, kinds: set[str] | None = None) -> list[Entry]:
         entries += [Entry(a.created_at, "address", a.address_role, a) for a in db.session.scalars(
             select(AddressChange).where(AddressChange.order_id == order_id))]
     if "reclamation" in wanted:
-        for r in db.session.scalars(select(Reclamation).where(Reclamation.order_id == order_id)):
+        if reclamations is None:
+            reclamations = db.session.scalars(
+                select(Reclamation).where(Reclamation.order_id == order_id))
+        for r in reclamations:
             entries.append(Entry(r.created_at, "reclamation", "opened", r))
             if r.closed_at:
                 entries.append(Entry(r.closed_at, "reclamation", "closed", r))
