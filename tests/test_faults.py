@@ -167,6 +167,7 @@ class BackendKiller:
                 if not admin.scalar(sa.text(
                         "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
                     break
+                admin.rollback()  # pg_stat_activity is read once per transaction
                 time.sleep(0.01)
         self.killed_pid = pid
 
@@ -343,14 +344,20 @@ def test_check_timeouts_killed_midway_then_run_again_moves_every_item_once(app, 
             out, err = worker.communicate(timeout=60)
         assert worker.returncode == -signal.SIGKILL, (worker.returncode, out, err)
         assert "check-timeouts:" not in out  # it really died before finishing
-        # The server notices the dead client and rolls its open transaction back.
-        for _ in range(500):
-            if not _count("SELECT count(*) FROM pg_stat_activity "
-                          "WHERE application_name = 'faults-sweeper'"):
-                break
-            time.sleep(0.02)
-        assert not _count("SELECT count(*) FROM pg_stat_activity "
-                          "WHERE application_name = 'faults-sweeper'")
+        # The server notices the dead client and rolls its open transaction back: at once
+        # when the backend waits for the client, after the statement when it was running one.
+        # PostgreSQL shows pg_stat_activity as it was at the transaction's first look, so
+        # each look is a transaction of its own.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _count(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faults-sweeper'"):
+            db.session.rollback()
+            time.sleep(0.05)
+        db.session.rollback()
+        backends = db.session.execute(sa.text(
+            "SELECT state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity "
+            "WHERE application_name = 'faults-sweeper'")).all()
+        assert not backends, f"the killed sweeper's backend is still there: {backends}"
         closed_after_kill = _count(CLOSED_BY_SWEEP)
         db.session.rollback()
         assert 200 <= closed_at_kill <= closed_after_kill < len(due_items)
