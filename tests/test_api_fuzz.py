@@ -8,7 +8,8 @@ types). Every answer must be below 500, match the documented status codes, heade
 and every 4xx must be a problem body that says what is wrong; a refused request stores nothing.
 
 The cases are counted, printed (run with -s to see the figures) and asserted on: at least
-1,000 requests in total. Generation is derandomized so CI sees the same cases every run.
+500 generated requests, raw bodies on top. Generation is derandomized so CI sees the same
+cases every run.
 """
 from __future__ import annotations
 
@@ -43,11 +44,12 @@ OPENAPI = "/api/v1/openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance, negative_data_rejection]
 
-# How many examples each generator runs.
-POSITIVE_EXAMPLES = 380
-NEGATIVE_EXAMPLES = 620
+# How many examples each generator runs. Generating a case costs about 0.14 s here: 1,000
+# took CI to 14 minutes 20 on a slow day, against its 15; 500 keep it at about 13.
+POSITIVE_EXAMPLES = 190
+NEGATIVE_EXAMPLES = 310
 RAW_EXAMPLES = 250
-MINIMUM_REQUESTS = 1000  # schemathesis cases alone, raw bodies come on top
+MINIMUM_REQUESTS = 500  # schemathesis cases alone, raw bodies come on top
 
 # What a 4xx answer says: the error code, and a word its message must contain.
 PROBLEMS = {
