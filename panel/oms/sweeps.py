@@ -109,14 +109,13 @@ def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -
                                 and items[r.item_id].state_name == r.state_name])
         runs.append(run)
     finish_runs(runs)
-    # Read before the commit expires the order rows: after it, each would be a query.
-    moved = [(run.order.id, run.transitions, len(run.moved_ids)) for run in runs]
     db.session.commit()
-    for _, _, count in moved:
-        result.orders += 1
-        result.moved += count
-    for order_id, transitions, _ in moved:
-        notify_plugins(order_id, None, transitions, actor)
+    result.orders += len(runs)
+    result.moved += sum(len(run.moved_ids) for run in runs)
+    # The ids come from ``due``, not from run.order: after the commit each order row read
+    # would be a query.
+    for order_id, run in zip(due, runs, strict=True):
+        notify_plugins(order_id, None, run.transitions, actor)
 
 
 def check_conditions(*, now: datetime | None = None, limit: int | None = None,

@@ -58,18 +58,15 @@ def _state_changes(order_id: int) -> list[Entry]:
     return entries
 
 
-def timeline(order_id: int, kinds: set[str] | None = None, *,
-             comments: list[Comment] | None = None,
-             reclamations: list[Reclamation] | None = None) -> list[Entry]:
+def timeline(order_id: int, kinds: set[str] | None, *, comments: list[Comment],
+             reclamations: list[Reclamation]) -> list[Entry]:
     """The order's timeline, newest first; ``kinds`` keeps only some kinds. The order's
-    comments and reclamations are read here unless the caller has them already."""
+    comments and reclamations come from the caller, which shows them on the page too."""
     wanted = kinds or set(KINDS)
     entries: list[Entry] = []
     if "state" in wanted:
         entries += _state_changes(order_id)
     if "comment" in wanted:
-        if comments is None:
-            comments = db.session.scalars(select(Comment).where(Comment.order_id == order_id))
         entries += [Entry(c.created_at, "comment", "comment", c) for c in comments]
     if "email" in wanted:
         entries += [Entry(m.created_at, "email", m.status, m) for m in db.session.scalars(
@@ -78,9 +75,6 @@ def timeline(order_id: int, kinds: set[str] | None = None, *,
         entries += [Entry(a.created_at, "address", a.address_role, a) for a in db.session.scalars(
             select(AddressChange).where(AddressChange.order_id == order_id))]
     if "reclamation" in wanted:
-        if reclamations is None:
-            reclamations = db.session.scalars(
-                select(Reclamation).where(Reclamation.order_id == order_id))
         for r in reclamations:
             entries.append(Entry(r.created_at, "reclamation", "opened", r))
             if r.closed_at:

@@ -167,7 +167,7 @@ def order_with_items(app, count: int, reference: str) -> int:
          "unit_price": 1000, "tax_rate": 19} for n in range(count)]
     payload["payment"]["amount"] = 1000 * count + 490
     with app.app_context():
-        return intake.receive_order(OrderIn.model_validate(payload)).order.id
+        return intake.receive_order(OrderIn.model_validate(payload)).summary["id"]
 
 
 def statements(app, client, url: str) -> int:
