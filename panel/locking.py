@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from panel.extensions import db
+from panel.models.id_lists import among_ids
 
 
 def lock_row(model, row_id: int, *, skip_locked: bool = False):
@@ -27,10 +28,10 @@ def lock_rows(model, row_ids, *, skip_locked: bool = False) -> dict:
     if not ids:
         return {}
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(model).where(model.id.in_(ids)).values(id=model.id))
-        stmt = select(model).where(model.id.in_(ids))
+        db.session.execute(update(model).where(among_ids(model.id, ids)).values(id=model.id))
+        stmt = select(model).where(among_ids(model.id, ids))
     else:
-        stmt = (select(model).where(model.id.in_(ids)).order_by(model.id)
+        stmt = (select(model).where(among_ids(model.id, ids)).order_by(model.id)
                 .with_for_update(skip_locked=skip_locked))
     rows = db.session.scalars(stmt.execution_options(populate_existing=True))
     return {row.id: row for row in rows}

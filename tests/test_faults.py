@@ -186,7 +186,7 @@ def test_connection_lost_between_two_writes_of_a_trigger_saves_nothing(
     before = snapshot(app)
     with app.app_context():
         engine = db.engine
-    with BackendKiller(engine, database_url, "INSERT INTO item_state_history") as killer:
+    with BackendKiller(engine, database_url, "DELETE FROM event_timeout") as killer:
         response = press(agent, order_id, "pay")
     assert killer.killed_pid is not None
     # The items' new states and the mail were sent to the server before the connection went.

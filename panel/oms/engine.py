@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from panel.extensions import db
 from panel.locking import lock_row
 from panel.models import EventTimeout, ItemStateHistory, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
+from panel.models.copy_insert import insert_rows
+from panel.models.id_lists import among_ids
 from panel.oms.definitions import Process, Transition
 from panel.oms.registry import Registry, current_registry
 
@@ -87,6 +90,7 @@ class Run:
         self.order, self.registry, self.actor, self.now = order, registry, actor, now
         self.repeats: dict[tuple[str | None, str], int] = defaultdict(int)
         self.moved_ids: set[int] = set()
+        self.moved_items: list[OrderItem] = []
         self.transitions: list[tuple[int, str, str]] = []
         # Rows written once, in bulk, when the run finishes (see finish()).
         self.history_rows: list[dict] = []
@@ -198,7 +202,9 @@ class Run:
                   transition.condition)
         self.timeouts[item.id] = []  # the old state's timeouts go; the new state's come
         self._write_timeouts(item, process)
-        self.moved_ids.add(item.id)
+        if item.id not in self.moved_ids:
+            self.moved_ids.add(item.id)
+            self.moved_items.append(item)
         self.transitions.append((item.id, source, transition.target))
 
     def _write_timeouts(self, item: OrderItem, process: Process) -> None:
@@ -247,23 +253,59 @@ class Run:
 def finish_runs(runs: list[Run]) -> None:
     """Write the rows of several orders' runs in one statement per table, and bring each
     order row's list columns in step with its items (one query for all of them)."""
-    db.session.flush()  # the items' new states
+    _write_new_states([item for run in runs for item in run.moved_items])
+    db.session.flush()  # whatever else commands changed
     timeouts = {item_id: rows for run in runs for item_id, rows in run.timeouts.items()}
     if timeouts:
-        db.session.execute(delete(EventTimeout).where(EventTimeout.item_id.in_(list(timeouts))))
+        db.session.connection().execute(
+            delete(EventTimeout.__table__).where(among_ids(EventTimeout.item_id, timeouts)))
     new_timeouts = [row for rows in timeouts.values() for row in rows]
     for model, batch in ((ItemStateHistory, [r for run in runs for r in run.history_rows]),
                          (TransitionLog, [r for run in runs for r in run.log_rows]),
                          (EventTimeout, new_timeouts)):
-        if batch:
-            db.session.execute(model.__table__.insert(), batch)
+        insert_rows(model.__table__, batch)
     states: dict[int, set[str]] = defaultdict(set)
     for order_id, state in db.session.execute(
             select(OrderItem.order_id, OrderItem.state_name)
-            .where(OrderItem.order_id.in_([run.order.id for run in runs])).distinct()):
+            .where(among_ids(OrderItem.order_id, [run.order.id for run in runs])).distinct()):
         states[order_id].add(state)
+    changed = []
     for run in runs:
-        run.order.item_states = " ".join(sorted(states[run.order.id]))
+        item_states = " ".join(sorted(states[run.order.id]))
+        if item_states != run.order.item_states:
+            changed.append((run.order, {"item_states": item_states}))
+    _write_grouped(Order, changed)
+
+
+# Moved items mostly land in a few states at one moment, and orders in a few combinations
+# of states: one UPDATE per distinct value is a handful of statements where the ORM's flush
+# would send one per row (the costliest statements of a sweep, measured on PostgreSQL).
+def _write_new_states(items: list[OrderItem]) -> None:
+    """Write the moved items' state columns, grouped by value. Items a plugin's query made
+    the session flush meanwhile are written already and left out."""
+    pending = []
+    for item in items:
+        changed = instance_state(item).committed_state  # the attributes set since the flush
+        if "state_name" in changed or "state_entered_at" in changed:
+            pending.append(item)
+    _write_grouped(OrderItem, [
+        (item, {"state_name": item.state_name, "state_entered_at": item.state_entered_at})
+        for item in pending])
+
+
+def _write_grouped(model, changes: list[tuple[object, dict]]) -> None:
+    """Give each row its new column values with one UPDATE per distinct set of values, and
+    record them in the session as the rows' committed state, so that its flush does not
+    write them again."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for row, values in changes:
+        for name, new in values.items():
+            set_committed_value(row, name, new)
+        groups[tuple(sorted(values.items()))].append(row.id)
+    table = model.__table__
+    connection = db.session.connection()
+    for values, ids in groups.items():
+        connection.execute(update(table).where(among_ids(table.c.id, ids)).values(dict(values)))
 
 
 def _group(items: list[OrderItem]) -> dict[tuple[str, str], list[OrderItem]]:
@@ -282,7 +324,7 @@ def load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderIte
     """The order's items (or those of ``item_ids``), read fresh: call it after the lock."""
     stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
     if item_ids is not None:
-        stmt = stmt.where(OrderItem.id.in_(list(item_ids)))
+        stmt = stmt.where(among_ids(OrderItem.id, item_ids))
     return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
 

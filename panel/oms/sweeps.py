@@ -16,6 +16,7 @@ from panel.extensions import db
 from panel.locking import lock_rows
 from panel.models import EventTimeout, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
+from panel.models.id_lists import among_ids
 from panel.oms.engine import (
     CommandFailed,
     Run,
@@ -88,14 +89,15 @@ def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -
         for row in db.session.execute(
                 select(EventTimeout.order_id, EventTimeout.item_id, EventTimeout.event,
                        EventTimeout.state_name)
-                .where(EventTimeout.order_id.in_(list(orders)), EventTimeout.due_at <= now)
+                .where(among_ids(EventTimeout.order_id, orders), EventTimeout.due_at <= now)
                 .order_by(EventTimeout.order_id, EventTimeout.due_at, EventTimeout.id)):
             due[row.order_id].append(row)
     if not due:  # taken by other workers, or done meanwhile
         db.session.rollback()
         return
     items = {item.id: item for item in db.session.scalars(
-        select(OrderItem).where(OrderItem.id.in_([r.item_id for rs in due.values() for r in rs]))
+        select(OrderItem).where(among_ids(OrderItem.id, [r.item_id for rs in due.values()
+                                                  for r in rs]))
         .execution_options(populate_existing=True))}
     runs = []
     for order_id, rows in due.items():

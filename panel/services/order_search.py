@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select, text, union
 
 from panel.extensions import db
 from panel.models import Order, OrderItem
+from panel.models.id_lists import among_ids
 from panel.services.paging import COUNT_CAP, ResultPage, capped_count, fetch_page
 
 PREFIX_END = "\U0010ffff"  # sorts after every character: [t, t + PREFIX_END) is "starts with t"
@@ -132,7 +133,7 @@ def find_orders(query: OrderQuery) -> ResultPage:
     if condition is not None:
         ids = _narrow_search_ids(query.search)
         if ids is not None:
-            stmt = filtered(replace(query, search="")).where(Order.id.in_(ids))
+            stmt = filtered(replace(query, search="")).where(among_ids(Order.id, ids))
             if _only_search(query):  # the ids are every match: no need to count them
                 total = len(ids)
         elif not _only_search(query):
@@ -193,7 +194,7 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
         in_state.order_by(*ordering_).limit(query.per_page)
         .offset((page - 1) * query.per_page))]
     by_id = {order.id: order for order in db.session.scalars(
-        select(Order).where(Order.id.in_(ids)))} if ids else {}
+        select(Order).where(among_ids(Order.id, ids)))} if ids else {}
     total = capped_count(in_state, COUNT_CAP)
     return ResultPage([by_id[i] for i in ids if i in by_id], min(total, COUNT_CAP),
                       total > COUNT_CAP, page, query.per_page)

@@ -1,0 +1,38 @@
+"""``insert_rows(table, rows)``: many rows into one table, by COPY on PostgreSQL.
+
+psycopg's ``executemany`` runs one INSERT per row (pipelined); COPY sends the rows as one
+stream, which cost a quarter of the client's CPU and three quarters of the server's for the
+engine's history and log rows (120 rows: 3.4 -> 0.8 ms in the app, 3.3 -> 2.5 ms in
+PostgreSQL, measured here). SQLite keeps ``executemany``, which is in-process and cheap.
+
+COPY skips SQLAlchemy's column defaults, so every row must carry each column that has one;
+column types still convert the values (``UTCDateTime`` stores naive UTC).
+"""
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from panel.extensions import db
+
+
+def insert_rows(table: Table, rows: list[dict]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) into ``table``, in this transaction."""
+    if not rows:
+        return
+    names = list(rows[0])
+    missing = [c.name for c in table.columns if c.default is not None and c.name not in names]
+    if missing:  # refused on SQLite too, so that code tested there works on PostgreSQL
+        raise ValueError(f"rows for {table.name} need a value for {', '.join(missing)}: "
+                         "COPY does not apply column defaults")
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([value if process is None else process(value)
+                            for process, value in zip(processors, map(row.__getitem__, names),
+                                                      strict=True)])
