@@ -117,6 +117,47 @@ def test_discount_and_several_shipments_add_up(app, post_order):
         assert (hat.price_to_pay, hat.tax_amount) == (1500, 98)
 
 
+
+def test_every_value_of_a_two_shipment_order_is_stored_as_sent(app, post_order):
+    """Each row and value where it belongs (on PostgreSQL the order's rows are written by
+    one statement from JSON, on SQLite by one INSERT per table)."""
+    awkward = 'Ring "twice" \\ then\nwait; ünïcödé, tab\there'
+    payload = order_payload(created_at="2026-03-01T14:30:00+02:00", cart_note=awkward)
+    payload["billing_address"].update(company="Acme \"GmbH\"", address2=None)
+    office = dict(copy.deepcopy(payload["billing_address"]), address1="Büroweg 7", city="Köln",
+                  zip_code="50667")
+    payload["shipments"].append({
+        "method": "Express", "carrier": "UPS", "price": 990,
+        "requested_delivery_date": "2026-03-05", "address": office,
+        "items": [{"sku": "HAT", "name": "Hat", "quantity": 2, "unit_price": 2000,
+                   "tax_rate": "7.5", "discount": 500}]})
+    payload["payment"]["amount"] = 5487 + 990 + 3000
+    response = post_order(payload)
+    assert response.status_code == 201, response.json
+    with app.app_context():
+        order = db.session.get(Order, response.json["id"])
+        assert order.created_at.isoformat() == "2026-03-01T12:30:00+00:00"
+        assert order.cart_note == awkward
+        assert order.billing_address.company == 'Acme "GmbH"'
+        assert order.billing_address.address2 is None
+        first, second = sorted(order.shipments, key=lambda s: s.id)
+        assert (first.method, first.address.city, first.requested_delivery_date) == (
+            "Standard", "Berlin", None)
+        assert (second.method, second.carrier, second.price, second.address.address1,
+                second.address.city, str(second.requested_delivery_date)) == (
+            "Express", "UPS", 990, "Büroweg 7", "Köln", "2026-03-05")
+        assert second.address_id != order.billing_address_id
+        hats = [i for i in order.items if i.sku == "HAT"]
+        assert [(i.shipment_id, i.price_to_pay, str(i.tax_rate), i.discount) for i in hats] == [
+            (second.id, 1500, "7.50", 500)] * 2
+        assert {i.shipment_id for i in order.items if i.sku != "HAT"} == {first.id}
+        assert all(i.order_created_at == order.created_at == i.state_entered_at
+                   for i in order.items)
+        history = db.session.execute(sa.select(ItemStateHistory.item_id, ItemStateHistory.to_state)
+                                     .order_by(ItemStateHistory.item_id)).all()
+        assert history == [(i.id, "new") for i in sorted(order.items, key=lambda i: i.id)]
+
+
 # --- validation: one test per rule; every bad request stores nothing -------------------
 
 def errors_of(response):

@@ -15,15 +15,22 @@ from sqlalchemy import Table
 from panel.extensions import db
 
 
+def require_defaulted_columns(table: Table, names) -> None:
+    """Refuse rows that leave out a column with a SQLAlchemy-side default and no server
+    default: a statement written by hand (COPY, a JSON recordset) would leave it NULL."""
+    missing = [c.name for c in table.columns if c.default is not None
+               and c.server_default is None and c.name not in names]
+    if missing:
+        raise ValueError(f"rows for {table.name} need a value for {', '.join(missing)}: "
+                         "this statement does not apply column defaults")
+
+
 def insert_rows(table: Table, rows: list[dict]) -> None:
     """INSERT ``rows`` (dicts with the same keys) into ``table``, in this transaction."""
     if not rows:
         return
     names = list(rows[0])
-    missing = [c.name for c in table.columns if c.default is not None and c.name not in names]
-    if missing:  # refused on SQLite too, so that code tested there works on PostgreSQL
-        raise ValueError(f"rows for {table.name} need a value for {', '.join(missing)}: "
-                         "COPY does not apply column defaults")
+    require_defaulted_columns(table, names)  # on SQLite too, so tests there catch it
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(table.insert(), rows)

@@ -15,7 +15,6 @@ from panel.models import (
     Customer,
     CustomerAddress,
     EventTimeout,
-    ItemStateHistory,
     Order,
     OrderAddress,
     OrderItem,
@@ -24,10 +23,12 @@ from panel.models import (
 from panel.oms.registry import current_registry
 from panel.services.intake import (
     OrderPlan,
+    ReservedIds,
     _address_book_row,
     _new_customer_row,
     customer_reference_for,
     fingerprint,
+    lay_out_rows,
     next_references,
     plan_order,
     select_process,
@@ -187,40 +188,16 @@ def _insert(model, rows: list[dict]) -> None:
 
 def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None]) -> None:
     _lock_for_writing()
-    address_rows, order_rows, shipment_rows, item_rows, history_rows = [], [], [], [], []
-    address_ids = iter(reserve_ids(OrderAddress, sum(1 + len(p.shipments) for p in plans)))
-    order_ids = iter(reserve_ids(Order, len(plans)))
-    shipment_ids = iter(reserve_ids(Shipment, sum(len(p.shipments) for p in plans)))
-    item_ids = iter(reserve_ids(OrderItem, sum(len(u) for p in plans for u in p.items)))
-
-    for plan, customer in zip(plans, customers, strict=True):
-        billing_id = next(address_ids)
-        address_rows.append(dict(plan.billing_address, id=billing_id))
-        order_id = next(order_ids)
-        row = dict(plan.order, id=order_id, billing_address_id=billing_id, customer_id=None)
-        if customer is not None:
-            row["customer_id"], row["customer_reference"] = customer
-        order_rows.append(row)
-        parts = zip(plan.shipments, plan.shipment_addresses, plan.items, strict=True)
-        for shipment, address, units in parts:
-            address_id, shipment_id = next(address_ids), next(shipment_ids)
-            address_rows.append(dict(address, id=address_id))
-            shipment_rows.append(dict(shipment, id=shipment_id, order_id=order_id,
-                                      address_id=address_id))
-            for unit in units:
-                item_id = next(item_ids)
-                columns = {k: v for k, v in unit.items() if k != "history"}
-                item_rows.append(dict(columns, id=item_id, order_id=order_id,
-                                      shipment_id=shipment_id))
-                history_rows.extend(
-                    {"item_id": item_id, "from_state": source, "to_state": target,
-                     "event": event, "actor": actor, "created_at": at}
-                    for source, target, event, actor, at in unit["history"]
-                )
-    for model, rows in ((OrderAddress, address_rows), (Order, order_rows),
-                        (Shipment, shipment_rows), (OrderItem, item_rows),
-                        (ItemStateHistory, history_rows), (EventTimeout, _timeouts(item_rows))):
-        _insert(model, rows)
+    units = sum(len(u) for p in plans for u in p.items)
+    shipments = sum(len(p.shipments) for p in plans)
+    rows = lay_out_rows(plans, customers, ReservedIds(
+        addresses=reserve_ids(OrderAddress, len(plans) + shipments),
+        orders=reserve_ids(Order, len(plans)),
+        shipments=reserve_ids(Shipment, shipments),
+        items=reserve_ids(OrderItem, units)))
+    for model, batch in rows.by_model():
+        _insert(model, batch)
+    _insert(EventTimeout, _timeouts(rows.items))
 
 
 def _timeouts(item_rows: list[dict]) -> list[dict]:
