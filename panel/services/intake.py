@@ -1,8 +1,9 @@
 """Order intake: turn a validated incoming order into rows, once and only once.
 
 The API, the import command and the demo data all come through here. ``receive_order``
-writes one order with one INSERT ... RETURNING per table; ``receive_orders_in_bulk`` writes
-many with a few multi-row INSERTs each, from the same plan, for imports and demo data at
+writes one order: on PostgreSQL with two statements (``intake_postgresql``), on SQLite with
+one INSERT ... RETURNING per table; ``receive_orders_in_bulk`` writes many with a few
+multi-row INSERTs each, from the same plan and row layout, for imports and demo data at
 scale.
 """
 from __future__ import annotations
