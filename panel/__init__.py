@@ -8,6 +8,7 @@ import pluggy
 from flask import Flask
 
 from panel import config as panel_config
+from panel.db_liveness import drop_closed_connections
 from panel.extensions import csrf, db, login_manager, mail, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     _ensure_sqlite_folder(app)
 
     db.init_app(app)
+    with app.app_context():
+        drop_closed_connections(db.engine)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
         compare_type=True,

@@ -217,6 +217,42 @@ def test_connection_lost_between_two_writes_of_a_trigger_saves_nothing(
 
 @pytest.mark.postgres
 @postgres_only
+def test_pooled_connections_the_server_closed_are_replaced_before_a_request_uses_them(
+        app, as_role, order_id, database_url):
+    """A database restart ends every idle pooled connection; the next requests still work
+    (panel.db_liveness drops them at checkout, with no round trip)."""
+    agent = as_role("agent")
+    assert agent.get(f"/sales/orders/{order_id}").status_code == 200  # a connection pooled
+    with app.app_context():
+        pooled = db.engine.pool.checkedin()
+    assert pooled >= 1
+    admin = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        ended = conn.scalars(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()")).all()
+        assert ended
+        for pid in ended:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+        for _ in range(500):  # until the server has let them go
+            if not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid IN"
+                                       " (SELECT unnest(CAST(:pids AS integer[])))"),
+                               {"pids": ended}):
+                break
+            conn.rollback()  # pg_stat_activity is read once per transaction
+            time.sleep(0.01)
+    admin.dispose()
+
+    page = agent.get(f"/sales/orders/{order_id}")
+    assert page.status_code == 200, plain_text(page.get_data(as_text=True))[:300]
+    response = press(agent, order_id, "pay")
+    assert response.status_code == 302
+    assert item_states(app, order_id) == ["paid"] * 3
+
+
+@pytest.mark.postgres
+@postgres_only
 def test_connection_lost_in_the_middle_of_an_api_intake_answers_json_503(
         app, post_order, database_url):
     payload = order_payload(order_reference="LOST-1",
