@@ -95,9 +95,9 @@ def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -
     if not due:  # taken by other workers, or done meanwhile
         db.session.rollback()
         return
+    due_item_ids = [row.item_id for rows in due.values() for row in rows]
     items = {item.id: item for item in db.session.scalars(
-        select(OrderItem).where(among_ids(OrderItem.id, [r.item_id for rs in due.values()
-                                                  for r in rs]))
+        select(OrderItem).where(among_ids(OrderItem.id, due_item_ids))
         .execution_options(populate_existing=True))}
     runs = []
     for order_id, rows in due.items():

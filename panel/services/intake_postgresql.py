@@ -67,7 +67,7 @@ def _insert_statement(shape: tuple[tuple[str, tuple[str, ...]], ...]):
                        f"json_populate_recordset(NULL::{table}, CAST(:{table} AS json))")
     *first, last = inserts
     ctes = ", ".join(f"written_{table} AS ({insert})"
-                     for (table, _), insert in zip(shape, first, strict=False))
+                     for (table, _), insert in zip(shape[:-1], first, strict=True))
     return text(f"WITH {ctes} {last}")
 
 
