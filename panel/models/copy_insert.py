@@ -10,6 +10,8 @@ column types still convert the values (``UTCDateTime`` stores naive UTC).
 """
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import Table
 
 from panel.extensions import db
@@ -25,21 +27,35 @@ def require_defaulted_columns(table: Table, names) -> None:
                          "this statement does not apply column defaults")
 
 
+@cache
+def _bind_processors(table: Table, names: tuple[str, ...], dialect) -> list:
+    return [table.c[name].type.bind_processor(dialect) for name in names]
+
+
+def bound_rows(table: Table, rows: list[dict], dialect) -> tuple[list[str], list[list]]:
+    """The rows' column names, and each row's values as the column types bind them (a
+    ``UTCDateTime`` becomes naive UTC), for a statement written by hand; every row has the
+    first row's keys, and those cover the columns with defaults."""
+    names = list(rows[0])
+    require_defaulted_columns(table, names)
+    processors = _bind_processors(table, tuple(names), dialect)
+    return names, [[value if process is None else process(value)
+                    for process, value in zip(processors, map(row.__getitem__, names),
+                                              strict=True)] for row in rows]
+
+
 def insert_rows(table: Table, rows: list[dict]) -> None:
     """INSERT ``rows`` (dicts with the same keys) into ``table``, in this transaction."""
     if not rows:
         return
-    names = list(rows[0])
-    require_defaulted_columns(table, names)  # on SQLite too, so tests there catch it
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
+        require_defaulted_columns(table, list(rows[0]))  # so that tests on SQLite catch it
         connection.execute(table.insert(), rows)
         return
-    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    names, values = bound_rows(table, rows, connection.dialect)
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([value if process is None else process(value)
-                            for process, value in zip(processors, map(row.__getitem__, names),
-                                                      strict=True)])
+        for row in values:
+            copy.write_row(row)

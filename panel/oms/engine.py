@@ -89,13 +89,16 @@ class Run:
     def __init__(self, order: Order, registry: Registry, actor: str, now: datetime):
         self.order, self.registry, self.actor, self.now = order, registry, actor, now
         self.repeats: dict[tuple[str | None, str], int] = defaultdict(int)
-        self.moved_ids: set[int] = set()
-        self.moved_items: list[OrderItem] = []
+        self.moved: dict[int, OrderItem] = {}  # item id: the item, each once
         self.transitions: list[tuple[int, str, str]] = []
         # Rows written once, in bulk, when the run finishes (see finish()).
         self.history_rows: list[dict] = []
         self.log_rows: list[dict] = []
         self.timeouts: dict[int, list[dict]] = {}  # item id: the timeouts of its new state
+
+    @property
+    def moved_ids(self):
+        return self.moved.keys()
 
     def process(self, item: OrderItem) -> Process:
         return self.registry.process(item.process_name)
@@ -202,9 +205,7 @@ class Run:
                   transition.condition)
         self.timeouts[item.id] = []  # the old state's timeouts go; the new state's come
         self._write_timeouts(item, process)
-        if item.id not in self.moved_ids:
-            self.moved_ids.add(item.id)
-            self.moved_items.append(item)
+        self.moved[item.id] = item
         self.transitions.append((item.id, source, transition.target))
 
     def _write_timeouts(self, item: OrderItem, process: Process) -> None:
@@ -253,7 +254,7 @@ class Run:
 def finish_runs(runs: list[Run]) -> None:
     """Write the rows of several orders' runs in one statement per table, and bring each
     order row's list columns in step with its items (one query for all of them)."""
-    _write_new_states([item for run in runs for item in run.moved_items])
+    _write_new_states([item for run in runs for item in run.moved.values()])
     db.session.flush()  # whatever else commands changed
     timeouts = {item_id: rows for run in runs for item_id, rows in run.timeouts.items()}
     if timeouts:

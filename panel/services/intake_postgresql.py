@@ -20,34 +20,21 @@ from functools import cache
 from sqlalchemy import text
 
 from panel.extensions import db
-from panel.models.copy_insert import require_defaulted_columns
-from panel.services.intake import OrderPlan, OrderRows, ReservedIds, lay_out_rows
-
-_RESERVE = text(
-    "SELECT"
-    " ARRAY(SELECT nextval(pg_get_serial_sequence('order_address', 'id'))"
-    "       FROM generate_series(1, :addresses)),"
-    " nextval(pg_get_serial_sequence('sales_order', 'id')),"
-    " ARRAY(SELECT nextval(pg_get_serial_sequence('shipment', 'id'))"
-    "       FROM generate_series(1, :shipments)),"
-    " ARRAY(SELECT nextval(pg_get_serial_sequence('order_item', 'id'))"
-    "       FROM generate_series(1, :items))")
+from panel.models.copy_insert import bound_rows
+from panel.services.intake import OrderPlan, OrderRows, lay_out_rows
+from panel.services.intake_bulk import reserve_order_ids
 
 
 def insert_order_rows(plan: OrderPlan, customer: tuple[int, str] | None) -> int:
     """Write the planned order with two statements; return its id."""
     connection = db.session.connection()
-    shipments = len(plan.shipments)
-    addresses, order_id, shipment_ids, item_ids = connection.execute(_RESERVE, {
-        "addresses": 1 + shipments, "shipments": shipments,
-        "items": sum(len(units) for units in plan.items)}).one()
-    rows = lay_out_rows([plan], [customer], ReservedIds(
-        addresses=addresses, orders=[order_id], shipments=shipment_ids, items=item_ids))
+    ids = reserve_order_ids([plan])
+    rows = lay_out_rows([plan], [customer], ids)
     tables = _tables(rows)
     connection.execute(_insert_statement(tuple((name, tuple(batch[0])) for name, _, batch
                                                in tables)),
                        {name: _as_json(table, batch) for name, table, batch in tables})
-    return order_id
+    return ids.orders[0]
 
 
 def _tables(rows: OrderRows):
@@ -74,13 +61,9 @@ def _insert_statement(shape: tuple[tuple[str, tuple[str, ...]], ...]):
 def _as_json(table, rows: list[dict]) -> str:
     """The rows as a JSON array, each value as its column type binds it (UTCDateTime stores
     naive UTC), dates and decimals as text that PostgreSQL reads back exactly."""
-    names = list(rows[0])
-    require_defaulted_columns(table, names)
-    processors = {name: table.c[name].type.bind_processor(db.session.get_bind().dialect)
-                  for name in names}
-    bound = [{name: value if processors[name] is None else processors[name](value)
-              for name, value in row.items()} for row in rows]
-    return json.dumps(bound, default=_json_value)
+    names, values = bound_rows(table, rows, db.session.get_bind().dialect)
+    return json.dumps([dict(zip(names, row, strict=True)) for row in values],
+                      default=_json_value)
 
 
 def _json_value(value):
