@@ -1,4 +1,10 @@
-"""Logging in and out of the back office."""
+"""Logging in and out of the back office.
+
+A login starts a server-side session (panel.services.sessions) and a fresh Flask session:
+everything the anonymous session held, its CSRF token included, is dropped, so a token
+picked up before the login is worth nothing after it. Logging out ends the server-side
+session and drops the Flask session again.
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -9,7 +15,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from panel.services import sign_ins, users
+from panel.services import sessions, sign_ins, users
+from panel.services.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 
 bp = Blueprint("auth", __name__)
 
@@ -18,7 +25,8 @@ LOGIN_FAILED = "Email or password is not correct."
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("Password",
+                             validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -44,25 +52,29 @@ def login():
         email = users.normalise_email(form.email.data)
         address = request.remote_addr or "unknown"
         agent = request.user_agent.string
-        reason = sign_ins.refusal(email, address)
+        attempt, reason = sign_ins.begin(email, address, agent)
         if reason:
-            sign_ins.record(email, address, sign_ins.REFUSED, agent)
             flash(reason, "error")
             return render_template("login.html", form=form), 429
         user = users.authenticate(email, form.password.data)
         if user is None:
-            sign_ins.record(email, address, sign_ins.FAILED, agent)
+            sign_ins.finish(attempt, sign_ins.FAILED)
             flash(LOGIN_FAILED, "error")
         else:
-            sign_ins.record(email, address, sign_ins.SIGNED_IN, agent)
+            sign_ins.finish(attempt, sign_ins.SIGNED_IN)
+            signed_in = sessions.start(user, address, agent)
+            session.clear()  # nothing of the anonymous session, its CSRF token included
             session.permanent = True  # expires after PANEL_SESSION_HOURS without a request
-            login_user(user)
+            login_user(signed_in)
             return redirect(next_url or url_for("admin.index"))
     return render_template("login.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        sessions.end(current_user.session_id, sessions.LOGGED_OUT)
     logout_user()
+    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

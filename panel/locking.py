@@ -1,7 +1,7 @@
 """Row locks that work the same way on PostgreSQL and SQLite."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import false, func, select, update
 
 from panel.extensions import db
 from panel.models.id_lists import among_ids
@@ -35,3 +35,21 @@ def lock_rows(model, row_ids, *, skip_locked: bool = False) -> dict:
                 .with_for_update(skip_locked=skip_locked))
     rows = db.session.scalars(stmt.execution_options(populate_existing=True))
     return {row.id: row for row in rows}
+
+
+def lock_names(model, *names: str) -> None:
+    """Hold locks on ``names`` for the rest of the transaction: strings that stand for
+    something with no row of its own to lock (an email that may not be an account, an
+    address), before writing rows of ``model`` that depend on them.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so that two lockers
+    cannot deadlock; they hold across connections and machines. SQLite: an UPDATE of
+    ``model``'s table that changes no row still takes the database's write lock, which
+    serialises every writer.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(model).where(false()).values(id=model.id))
+        return
+    for name in sorted(set(names)):
+        db.session.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(f"{model.__tablename__}:{name}", 0))))

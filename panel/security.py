@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
-from panel.extensions import db, login_manager
-from panel.models import User
+from panel.extensions import login_manager
+from panel.services.sessions import SignedInUser, signed_in_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reachable without a back-office login: the login form itself, static files, the proxy's
@@ -14,13 +14,14 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "admin.static", "healthz"}
 PUBLIC_BLUEPRINTS = frozenset({"api"})
 # Pages only an admin may open at all; the rest of the panel is readable by every role.
 ADMIN_BLUEPRINTS = frozenset({"users", "sign_ins"})
+# A user's own account (password, sessions): every role may change it, viewers included.
+SELF_SERVICE_BLUEPRINTS = frozenset({"account"})
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(token: str) -> SignedInUser | None:
+    """The user of the open session the cookie's token names (panel.services.sessions)."""
+    return signed_in_user(token)
 
 
 # Scripts only from our own files (no inline script, no eval), nothing framed or framing us,
@@ -97,6 +98,7 @@ def enforce_access():
         return redirect(url_for("auth.login"))
     if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
         abort(403)
-    if request.method not in SAFE_METHODS and not current_user.can_edit:
+    if request.method not in SAFE_METHODS and not current_user.can_edit \
+            and request.blueprint not in SELF_SERVICE_BLUEPRINTS:
         abort(403)
     return None

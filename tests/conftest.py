@@ -104,34 +104,52 @@ def runner(app):
 
 
 class PanelClient:
-    """A test client that logs in as a role and posts forms with their CSRF token."""
+    """A test client that logs in as a role and posts forms with their CSRF token.
+
+    A login starts a new session with a new CSRF token (and a logout drops it), so the
+    token is read again after either: from the login page while logged out, from the
+    user's own account page while logged in."""
 
     def __init__(self, client):
         self.client = client
         self._token = None
+        self.logged_in = False
 
     def __getattr__(self, name):
         return getattr(self.client, name)
 
     def csrf_token(self) -> str:
         if self._token is None:
-            page = self.client.get("/login").get_data(as_text=True)
-            match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
-                re.search(r'name="csrf_token" value="([^"]+)"', page)
-            assert match, "the login page has no CSRF token"
-            self._token = match.group(1)
+            page = self.client.get("/account/" if self.logged_in else "/login")
+            self._token = csrf_token_in(page.get_data(as_text=True))
         return self._token
 
     def login(self, email: str, password: str = PASSWORD):
-        return self.client.post(
+        response = self.client.post(
             "/login", data={"email": email, "password": password,
                             "csrf_token": self.csrf_token()}
         )
+        if response.status_code == 302:
+            self.logged_in, self._token = True, None
+        return response
+
+    def logout(self):
+        response = self.post_form("/logout")
+        self.logged_in, self._token = False, None
+        return response
 
     def post_form(self, url: str, data: dict | None = None, **kwargs):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
         return self.client.post(url, data=data, **kwargs)
+
+
+def csrf_token_in(page: str) -> str:
+    """The CSRF token of the first form on an HTML page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
 
 
 @functools.cache

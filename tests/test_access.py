@@ -31,6 +31,7 @@ def route_values(app, order_id, accounts):
         }
         address = db.session.scalar(db.select(CustomerAddress))
         admin = db.session.scalar(db.select(User).where(User.role == "admin"))
+        ids["user_id"] = db.session.scalar(db.select(User.id).where(User.role == "agent"))
         ids["reclamation_id"] = open_reclamation(order.id, [order.items[0].id], "broken",
                                                  admin).id
         ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
@@ -91,6 +92,7 @@ def test_every_changing_route_sends_anonymous_users_to_login(app, client, changi
         response = client.open(url, method=method, data={"csrf_token": client.csrf_token()})
         if endpoint == "auth.logout":
             assert response.status_code == 302, (endpoint, response.status_code)
+            client._token = None  # a logout starts a new session, with a new token
             continue
         assert response.status_code == 302, (endpoint, method, response.status_code)
         assert response.headers["Location"].startswith("/login"), endpoint
@@ -108,18 +110,23 @@ def test_every_changing_route_refuses_a_request_without_csrf_token(app, as_role,
     assert table_counts(app) == before
 
 
+# A viewer may log out and look after their own account (password, sessions).
+VIEWERS_MAY = re.compile(r"^(auth\.logout|account\.)")
+
+
 def test_a_viewer_gets_403_on_every_changing_route(app, as_role, changing_routes):
     viewer = as_role("viewer")
     before = table_counts(app)
     checked = 0
     for endpoint, method, url in changing_routes:
-        if endpoint == "auth.logout":
-            continue  # a viewer may log out
+        if VIEWERS_MAY.match(endpoint):
+            continue
         response = viewer.client.open(url, method=method,
                                       data={"csrf_token": viewer.csrf_token(), "event": "pay"})
         assert response.status_code == 403, (endpoint, method, response.status_code)
         checked += 1
-    assert checked == len(changing_routes) - 1
+    assert checked == len([r for r in changing_routes if not VIEWERS_MAY.match(r[0])])
+    assert checked > 20
     assert table_counts(app) == before
 
 

@@ -16,34 +16,34 @@ def scalar(app, stmt):
 
 def test_users_create_hashes_the_password(app, runner):
     result = runner.invoke(args=["users", "create", "--email", "Eve@Example.org", "--name", "Eve",
-                                 "--role", "agent", "--password", "a long secret"])
+                                 "--role", "agent", "--password", "a long secret for eve"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(sa.select(User))
         assert user.email == "eve@example.org" and user.role == "agent"
-        assert "a long secret" not in user.password_hash and user.check_password("a long secret")
+        assert "a long secret for eve" not in user.password_hash and user.check_password("a long secret for eve")
 
 
 def test_users_create_takes_the_password_from_the_environment_or_a_prompt(app, runner):
     env = runner.invoke(args=["users", "create", "--email", "a@example.org", "--name", "A",
-                              "--role", "viewer"], env={"PANEL_USER_PASSWORD": "from the env"})
+                              "--role", "viewer"], env={"PANEL_USER_PASSWORD": "a password from the environment"})
     assert env.exit_code == 0, env.output
     prompt = runner.invoke(args=["users", "create", "--email", "b@example.org", "--name", "B",
-                                 "--role", "admin"], input="typed secret\ntyped secret\n")
+                                 "--role", "admin"], input="a typed secret phrase\na typed secret phrase\n")
     assert prompt.exit_code == 0, prompt.output
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(sa.select(User))}
-        assert users["a@example.org"].check_password("from the env")
-        assert users["b@example.org"].check_password("typed secret")
+        assert users["a@example.org"].check_password("a password from the environment")
+        assert users["b@example.org"].check_password("a typed secret phrase")
 
 
 def test_users_create_refuses_bad_input(app, runner):
-    base = ["users", "create", "--name", "X", "--password", "long enough"]
+    base = ["users", "create", "--name", "X", "--password", "a password long enough"]
     bad_role = runner.invoke(args=base + ["--email", "x@example.org", "--role", "boss"])
     assert bad_role.exit_code != 0 and "boss" in bad_role.output
     short = runner.invoke(args=["users", "create", "--name", "X", "--email", "x@example.org",
                                 "--role", "agent", "--password", "short"])
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 15 characters" in short.output
     runner.invoke(args=base + ["--email", "x@example.org", "--role", "agent"])
     again = runner.invoke(args=base + ["--email", "X@example.org", "--role", "agent"])
     assert again.exit_code == 1 and "already exists" in again.output

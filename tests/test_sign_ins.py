@@ -103,3 +103,35 @@ def test_limits_come_from_the_settings(app, client, accounts):
     attempt(client, accounts["agent"], "wrong 2")
     page = attempt(client, accounts["agent"], PASSWORD).get_data(as_text=True)
     assert "Try again in 1 minute." in page
+
+
+def test_the_limit_holds_exactly_for_many_attempts_at_once(app, accounts):
+    """Forty wrong passwords for one account at the same moment, from forty addresses, each
+    request on its own connection (as on several workers or machines): exactly ten are
+    checked, thirty refused. (Each thread is a separate client and database connection; on
+    PostgreSQL this is what several machines sharing the database do.)"""
+    import threading
+
+    from tests.conftest import PanelClient
+
+    clients = [PanelClient(app.test_client()) for _ in range(40)]
+    for c in clients:
+        c.csrf_token()
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(n: int, c: PanelClient) -> None:
+        start.wait()
+        response = attempt(c, accounts["agent"], f"wrong {n}", address=f"198.51.100.{n + 1}")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=guess, args=(n, c)) for n, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(statuses) == [400] * 10 + [429] * 30
+    recorded = [o for _, _, o in outcomes(app)]
+    assert recorded.count("failed") == 10 and recorded.count("refused") == 30
+    assert "checking" not in recorded

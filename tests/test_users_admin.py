@@ -29,7 +29,7 @@ def test_new_user_needs_a_password_and_a_free_email(app, as_role):
         "email": "x@example.org", "name": "X", "role": "agent", "password": ""})
     assert "A new user needs a password." in no_password.get_data(as_text=True)
     taken = admin.post_form("/administration/users/new/", {
-        "email": "AGENT@example.org", "name": "X", "role": "agent", "password": "long enough"})
+        "email": "AGENT@example.org", "name": "X", "role": "agent", "password": "a password long enough"})
     assert "already exists" in taken.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3

@@ -6,6 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from markupsafe import Markup
 
+from panel.admin.account import AccountView
 from panel.admin.base import AdministrationPage, HomeView
 from panel.admin.bulk import BulkView
 from panel.admin.communication import CommunicationView
@@ -40,6 +41,7 @@ def init_admin(app: Flask) -> Admin:
                                     endpoint="reclamations", url="/sales/reclamations"))
     admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
                                  url="/customers"))
+    admin.add_view(AccountView(name="My account", endpoint="account", url="/account"))
     admin.add_view(UsersView(User, db, name="Users", category="Administration",
                              endpoint="users", url="/administration/users"))
     admin.add_view(SignInsView(LoginAttempt, db, name="Sign-ins", category="Administration",

@@ -1,23 +1,56 @@
 """Administration > Users: back-office accounts, for admins only."""
 from __future__ import annotations
 
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
+from sqlalchemy import inspect
 from wtforms import PasswordField, SelectField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from panel.admin.forms import AdminForm
 from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
+from panel.services import passwords, sessions
+from panel.services.emails import email_address
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+def _valid_email(form, field) -> None:
+    try:
+        email_address(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(f"The email {exc}.") from None
+
+
+def _password_policy(form, field) -> None:
+    """The one password policy, with this account's email and name as context."""
+    if field.data:
+        reason = passwords.problem(field.data, email=form.email.data or "",
+                                   name=form.name.data or "")
+        if reason:
+            raise ValidationError(reason)
+
+
+def _session_end_reason(model: User) -> str | None:
+    """Why saving this form ends the user's sessions (password, role, deactivation), or
+    None when nothing that a session depends on changed."""
+    state = inspect(model)
+    if state.attrs.active.history.has_changes() and not model.active:
+        return sessions.DEACTIVATED
+    if state.attrs.password_hash.history.has_changes():
+        return sessions.PASSWORD_CHANGED
+    if state.attrs.role.history.has_changes():
+        return sessions.ROLE_CHANGED
+    return None
 
 
 class UsersView(ModelView):
     form_base_class = AdminForm  # one CSRF scheme for the whole app (see STACK.md)
     named_filter_urls = True
     can_view_details = False
+    edit_template = "users/edit.html"
     # Accounts are deactivated, never deleted: history rows name who did what. (Flask-Admin's
     # delete button and list filters also confirm with inline onclick handlers, which the
     # Content-Security-Policy refuses to run.)
@@ -30,15 +63,17 @@ class UsersView(ModelView):
     form_extra_fields = {
         "password": PasswordField(
             "Password",
-            description="Leave empty to keep the current password.",
-            validators=[Optional(), Length(min=8, max=200)],
+            description=(f"At least {passwords.MIN_LENGTH} characters; common passwords, "
+                         "repeats and the user's own name or email are refused. Leave empty to "
+                         "keep the current password. Saving a new password, role or "
+                         "deactivation ends the user's sessions."),
+            validators=[_password_policy],
         )
     }
     form_overrides = {"role": SelectField}
     form_args = {
         "role": {"choices": list(ROLES)},
-        "email": {"validators": [InputRequired(), Length(max=254),
-                            Regexp(EMAIL_PATTERN, message="Not an email address.")]},
+        "email": {"validators": [InputRequired(), Length(max=254), _valid_email]},
         "name": {"validators": [InputRequired(), Length(max=100)]},
     }
 
@@ -57,6 +92,33 @@ class UsersView(ModelView):
             model.set_password(form.password.data)
         elif is_created:
             raise ValidationError("A new user needs a password.")
+        reason = None if is_created else _session_end_reason(model)
+        if reason:
+            # In the transaction that saves the change; admins who change their own
+            # password or role keep the session they are doing it in.
+            keep = current_user.session_id if model.id == current_user.id else None
+            ended = sessions.end_all(model.id, reason, keep=keep, commit=False)
+            if ended:
+                flash(f"{ended} session{'s' if ended != 1 else ''} of {model.email} ended "
+                      f"({reason}).", "info")
+
+    def render(self, template, **kwargs):
+        if template == self.edit_template and kwargs.get("model") is not None:
+            kwargs["user_sessions"] = sessions.sessions_of(kwargs["model"].id)
+            kwargs["open_sessions"] = sessions.open_count(kwargs["model"].id)
+        return super().render(template, **kwargs)
+
+    @expose("/<int:user_id>/end-sessions", methods=("POST",))
+    def end_sessions(self, user_id: int):
+        """End every session of the user (a lost laptop, a colleague who left)."""
+        user = db.session.get(User, user_id)
+        if user is None:
+            abort(404)
+        keep = current_user.session_id if user.id == current_user.id else None
+        ended = sessions.end_all(user.id, sessions.ENDED_BY_ADMIN, keep=keep)
+        flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}."
+              if ended else f"{user.email} had no open session.", "success" if ended else "info")
+        return redirect(url_for(".edit_view", id=user.id))
 
 
 class SignInsView(ModelView):

@@ -13,7 +13,7 @@ from panel.models.order import (
     Shipment,
 )
 from panel.models.reclamation import Reclamation, ReclamationItem
-from panel.models.user import ApiToken, LoginAttempt, User
+from panel.models.user import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
     "AddressChange",
@@ -38,4 +38,5 @@ __all__ = [
     "Shipment",
     "TransitionLog",
     "User",
+    "UserSession",
 ]

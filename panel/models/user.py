@@ -1,10 +1,11 @@
 """Back-office users and the API tokens of the storefronts that push orders."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,6 +14,12 @@ from panel.models.base import UTCDateTime, utcnow
 
 ROLES = ("admin", "agent", "viewer")
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}  # each role may do what those below may
+
+
+def normalise_password(password: str) -> str:
+    """The form in which a password is hashed and checked: Unicode NFKC, so that the same
+    characters typed on another keyboard or system still match (NIST SP 800-63B)."""
+    return unicodedata.normalize("NFKC", password)
 
 
 class User(UserMixin, db.Model):
@@ -28,10 +35,16 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """Store the hash of ``password``, normalised. The policy (panel.services.passwords)
+        is the caller's to apply."""
+        self.password_hash = generate_password_hash(normalise_password(password))
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        normalised = normalise_password(password)
+        if check_password_hash(self.password_hash, normalised):
+            return True
+        # A hash stored before passwords were normalised was made from the text as typed.
+        return normalised != password and check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -74,3 +87,25 @@ class LoginAttempt(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))  # "signed in", "failed", "refused"
     user_agent: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(db.Model):
+    """One login of a back-office user, from the login form to its end.
+
+    The browser's session cookie carries a random token; only its SHA-256 digest is stored
+    here. A request is signed in only while its token names a row that has not ended, so
+    ending the row (logout, a password or role change, deactivation, "end all sessions")
+    ends the login for every copy of the cookie, however it was signed.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Row, bindparam, select, update
 
+from panel.bookkeeping import write_in_passing
 from panel.extensions import db
 from panel.models import ApiToken
 from panel.models.base import utcnow
@@ -51,8 +52,8 @@ _TOKEN_BY_DIGEST = select(ApiToken.id, ApiToken.name, ApiToken.last_used_at).whe
 def token_for(presented: str) -> Row | None:
     """The token (id, name, last_used_at) matching a presented bearer token, or None.
 
-    Marks it used at most every few minutes, in a transaction of its own: writing the row
-    on every request would make every intake wait for the token's row lock.
+    Marks it used at most every few minutes, in passing (panel.bookkeeping): writing the
+    row on every request would make every intake wait for the token's row lock.
     """
     if not presented:
         return None
@@ -62,7 +63,6 @@ def token_for(presented: str) -> Row | None:
     if token is not None and (
         token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
     ):
-        connection.execute(update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_used_at=now))
-        db.session.commit()
+        write_in_passing(update(ApiToken).where(ApiToken.id == token.id)
+                         .values(last_used_at=now))
     return token

@@ -1,4 +1,4 @@
-"""Back-office users: creating them and checking their passwords."""
+"""Back-office users: creating them, their passwords, and checking a login."""
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -7,37 +7,73 @@ from panel.extensions import db
 from panel.models import User
 from panel.models.base import utcnow
 from panel.models.user import ROLES
+from panel.services import passwords, sessions
+from panel.services.emails import email_address
 
 # Checked against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class UserError(ValueError):
-    """A user could not be created; the message says why."""
+    """A user could not be created or changed; the message says why."""
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def checked_email(email: str) -> str:
+    """The email, normalised, if it can be a back-office login; else UserError saying why."""
+    try:
+        return email_address(email)
+    except ValueError as exc:
+        raise UserError(f"{email.strip()!r} {exc}") from None
+
+
 def create_user(email: str, name: str, role: str, password: str) -> User:
-    """Create an active back-office user with a hashed password."""
-    email = normalise_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise UserError(f"{email!r} is not an email address")
+    """Create an active back-office user with a password that meets the policy."""
+    email = checked_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not name.strip():
+    name = name.strip()
+    if not name:
         raise UserError("name must not be empty")
-    if len(password) < 8:
-        raise UserError("password must be at least 8 characters long")
+    if len(name) > 100:
+        raise UserError("name must be at most 100 characters long")
+    try:
+        passwords.check(password, email=email, name=name)
+    except passwords.PasswordRejected as exc:
+        raise UserError(str(exc)) from None
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
         raise UserError(f"a user with the email {email} already exists")
-    user = User(email=email, name=name.strip(), role=role, active=True)
+    user = User(email=email, name=name, role=role, active=True)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def find_user(email: str) -> User:
+    """The user with this email; UserError when there is none."""
+    user = db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise UserError(f"there is no user with the email {normalise_email(email)}")
+    return user
+
+
+def set_password(user: User, password: str, *, keep_session: int | None = None) -> int:
+    """Give ``user`` a new password that meets the policy and end their sessions (all but
+    ``keep_session``, the caller's own when users change their own password); committed.
+    Return how many sessions ended."""
+    try:
+        passwords.check(password, email=user.email, name=user.name)
+    except passwords.PasswordRejected as exc:
+        raise UserError(str(exc)) from None
+    user.set_password(password)
+    ended = sessions.end_all(user.id, sessions.PASSWORD_CHANGED, keep=keep_session,
+                             commit=False)
+    db.session.commit()
+    return ended
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -236,6 +236,12 @@ class Client:
             "email": email, "password": PASSWORD, "csrf_token": self.token})
         if status != 302 or "/login" in location:
             raise RuntimeError(f"login as {email} failed ({status}, {location})")
+        # A login starts a session with a new CSRF token: read it from a page of the panel.
+        status, _, page = self.request("GET", "/account/")
+        match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        if status != 200 or not match:
+            raise RuntimeError(f"no CSRF token after logging in as {email} ({status})")
+        self.token = match.group(1).decode()
 
 
 @dataclass
