@@ -1,17 +1,21 @@
 """Error pages: a lost or busy database (503) and anything unexpected (500).
 
-Neither page shows details: the traceback goes to the log, the user gets what happened to
-their work. A request that fails on the database has its transaction rolled back, so
-nothing of it is saved; the page says so. The API answers in JSON like its other errors.
+Neither page shows details: the traceback of an unexpected error goes to the log (a lost or
+busy database is expected and gets one line); the user gets what happened to their work.
+A request that fails on the database has its transaction rolled back. Most requests write
+in one transaction, so nothing of them was saved, and the page says so; a request that
+committed something before the failure (several transactions, such as a login, or a mail
+queued and then sent) is told that part of it was saved. The signed-in user is plain values
+(panel.services.sessions), so the page keeps the user's name and menu without asking the
+database again. The API answers in JSON like its other errors.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_login import AnonymousUserMixin
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import inspect
 from werkzeug.exceptions import InternalServerError
 
 from panel.extensions import db
@@ -22,6 +26,9 @@ DATABASE_MESSAGE = ("The database could not be reached, so nothing was saved. "
                     "Please try again in a moment.")
 DATABASE_BUSY_MESSAGE = ("The database could not complete the request, so nothing was saved. "
                          "Please try again in a moment.")
+PARTLY_SAVED_MESSAGE = ("The database stopped answering partway through this request: what "
+                        "was done before that was saved, the rest was not. Reload the page to "
+                        "see where things stand, and try the rest again in a moment.")
 INTERNAL_MESSAGE = ("Something went wrong on our side, and the request was not completed. "
                     "Please try again; if it keeps happening, tell your administrator.")
 
@@ -29,6 +36,14 @@ INTERNAL_MESSAGE = ("Something went wrong on our side, and the request was not c
 def init_app(app: Flask) -> None:
     app.register_error_handler(sa_exc.DBAPIError, database_error)
     app.register_error_handler(InternalServerError, internal_error)
+    if not event.contains(db.session, "after_commit", _note_commit):
+        event.listen(db.session, "after_commit", _note_commit)
+
+
+def _note_commit(session) -> None:
+    """Remember that this request has saved something, for the error page's message."""
+    if has_request_context():
+        g.panel_saved_something = True
 
 
 def is_unavailable(exc: sa_exc.DBAPIError) -> bool:
@@ -44,7 +59,10 @@ def database_error(exc: sa_exc.DBAPIError):
     log.error("database error in %s %s: %s", request.method, request.path,
               str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip()
               else type(exc).__name__)
-    message = DATABASE_MESSAGE if _lost(exc) else DATABASE_BUSY_MESSAGE
+    if g.get("panel_saved_something"):
+        message = PARTLY_SAVED_MESSAGE
+    else:
+        message = DATABASE_MESSAGE if _lost(exc) else DATABASE_BUSY_MESSAGE
     if _wants_json():
         response = jsonify({"error": "database_unavailable", "message": message})
         response.status_code = 503
@@ -86,19 +104,12 @@ def _wants_json() -> bool:
 
 
 def _discard_transaction() -> None:
-    """Roll back what the request wrote. The signed-in user, already loaded, is kept out of
-    the rollback so the page can show their name without asking the database again."""
-    user = g.get("_login_user")
+    """Roll back what the request wrote (the signed-in user is plain values, not a row of
+    this session, so nothing about them is lost)."""
     try:
-        if user is not None and getattr(user, "is_authenticated", False) and user in db.session:
-            state = inspect(user)
-            if state.unloaded:  # expired by an earlier commit: would need the database
-                g._login_user = AnonymousUserMixin()
-            else:
-                db.session.expunge(user)
         db.session.rollback()
-    except Exception:  # the session is beyond help; the teardown removes it anyway
-        log.exception("could not roll back the session after an error")
+    except sa_exc.DBAPIError as exc:  # the connection is gone; the teardown removes it
+        log.warning("could not roll back after an error: %s", type(exc.orig).__name__)
 
 
 def _render_page(template: str, **context) -> str:
@@ -110,11 +121,6 @@ def _render_page(template: str, **context) -> str:
             return admins[0].index_view.render(template, **context)
         except Exception:
             log.exception("could not render %s in the panel layout", template)
-            g._login_user = AnonymousUserMixin()
-            try:
-                return admins[0].index_view.render(template, **context)
-            except Exception:
-                log.exception("could not render %s for an anonymous user", template)
     try:
         return render_template("errors/standalone.html", **context)
     except Exception:
