@@ -228,7 +228,7 @@ class Client:
 
     def login(self, email: str) -> None:
         status, _, page = self.request("GET", "/login")
-        match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
         if status != 200 or not match:
             raise RuntimeError(f"no login form ({status})")
         self.token = match.group(1).decode()
@@ -238,7 +238,7 @@ class Client:
             raise RuntimeError(f"login as {email} failed ({status}, {location})")
         # A login starts a session with a new CSRF token: read it from a page of the panel.
         status, _, page = self.request("GET", "/account/")
-        match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
         if status != 200 or not match:
             raise RuntimeError(f"no CSRF token after logging in as {email} ({status})")
         self.token = match.group(1).decode()
