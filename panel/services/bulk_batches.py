@@ -45,6 +45,8 @@ class ClaimLost(Exception):
 
 @dataclass
 class BatchResult:
+    """What one batch did, and where its run stands."""
+
     run_id: int
     finished: int  # orders whose outcome this batch saved
     status: str  # the run's ("running", "done"), or INTERRUPTED

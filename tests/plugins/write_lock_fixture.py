@@ -88,5 +88,6 @@ def shorten_busy_timeout(engine: sa.Engine, milliseconds: int) -> None:
 
 @hookimpl
 def items_transitioned(order_id, event, transitions, actor):
+    """Count a committed move towards every armed lock."""
     for lock in list(ARMED):
         lock.order_moved()
