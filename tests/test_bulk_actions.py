@@ -1,18 +1,20 @@
-"""Bulk actions on Sales > Orders: frozen selections, preview, batched runs, reports, CSV.
+"""Bulk actions on Sales > Orders: frozen selections, preview, batched runs, reports, CSV,
+and who may run a batch.
 
-Runs on SQLite and, with PANEL_TEST_DATABASE_URL, on PostgreSQL (where a run's batches are
-claimed with FOR UPDATE SKIP LOCKED).
+Runs on SQLite and, with PANEL_TEST_DATABASE_URL, on PostgreSQL (where each order of a batch
+is claimed with FOR UPDATE SKIP LOCKED). Faults (a locked or lost database in the middle of
+a batch) are in tests/test_faults.py.
 """
 import csv
 import io
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
 from panel.admin.bulk import BulkView
 from panel.admin.csv_export import CSV_COLUMNS
@@ -21,20 +23,24 @@ from panel.models import (
     BulkRun,
     BulkRunOrder,
     ItemStateHistory,
+    Order,
     OrderItem,
     Selection,
     SelectionOrder,
     TransitionLog,
+    User,
 )
 from panel.models.base import utcnow
 from panel.oms import engine
 from panel.oms.registry import current_registry
-from panel.services import bulk_actions, paging
+from panel.services import bulk_actions, bulk_batches, paging
 from panel.services.order_search import OrderQuery
-from tests.conftest import ON_POSTGRES, order_payload
+from tests.conftest import ON_POSTGRES, PanelClient, order_payload, password_hash
 from tests.plugins import engine_fixture
 
 TEST_PAYMENT = {"method": "test", "amount": 5487}  # Test01 of tests/plugins/engine_fixture.py
+AGENT = "Agent User <agent@example.org>"  # as the history names the accounts fixture's users
+ADMIN = "Admin User <admin@example.org>"
 
 
 @pytest.fixture
@@ -177,8 +183,8 @@ def test_selection_is_frozen_and_later_orders_are_never_touched(app, agent, post
     page = agent.get(f"/sales/bulk/selections/{selection_id}?event=pay").get_data(as_text=True)
     assert "All orders matching: store DE" in page
     run_url = confirm(agent, selection_id, "pay")
-    assert run_to_end(agent, run_url) == {"status": "done", "claimed": 2, "done": 2,
-                                          "total": 2}
+    assert run_to_end(agent, run_url) == {"status": "done", "finished": 2, "done": 2,
+                                          "total": 2, "message": ""}
     for order_id in de:
         assert states(app, order_id) == ["paid"] * 3
     assert states(app, late) == ["new"] * 3
@@ -304,19 +310,20 @@ def test_run_goes_on_past_a_failing_order_and_reports_it(app, agent, post_order,
     with app.app_context():
         logged = db.session.scalar(sa.select(TransitionLog).where(
             TransitionLog.order_id == failing, TransitionLog.is_error))
-        assert logged.actor == "Agent User <agent@example.org>"
+        assert logged.actor == AGENT
         run = db.session.scalar(sa.select(BulkRun))
         assert (run.status, run.done_orders, run.total_orders) == ("done", 3, 3)
         assert run.finished_at is not None
         history_actors = set(db.session.scalars(sa.select(ItemStateHistory.actor).where(
             ItemStateHistory.event == "pay")))
-        assert history_actors == {"Agent User <agent@example.org>"}
+        assert history_actors == {AGENT}
 
     rows = csv_rows(agent.get(run_url + "/report.csv"))
     assert rows[0] == ["#", "Order Reference", "Outcome", "Items moved", "Items skipped",
-                       "Message"]
-    assert [(int(r[0]), r[2], r[3]) for r in rows[1:]] == [
-        (first, "moved", "3"), (failing, "error", "0"), (last, "moved", "3")]
+                       "Message", "Run by"]
+    assert [(int(r[0]), r[2], r[3], r[6]) for r in rows[1:]] == [
+        (first, "moved", "3", AGENT), (failing, "error", "0", AGENT),
+        (last, "moved", "3", AGENT)]
     assert rows[2][5] == ('"pay" failed, nothing changed: Test/Capture: the payment provider '
                           "is down")
 
@@ -348,12 +355,12 @@ def test_panel_js_gets_progress_as_json(app, agent, post_order, monkeypatch):
     ids = make_orders(post_order, 3)
     monkeypatch.setattr(BulkView, "batch_size", 2)
     run_url = confirm(agent, select_ticked(agent, ids), "pay")
-    assert next_batch_json(agent, run_url) == {"status": "running", "claimed": 2, "done": 2,
-                                               "total": 3}
-    assert next_batch_json(agent, run_url) == {"status": "done", "claimed": 1, "done": 3,
-                                               "total": 3}
-    assert next_batch_json(agent, run_url) == {"status": "done", "claimed": 0, "done": 3,
-                                               "total": 3}
+    assert next_batch_json(agent, run_url) == {"status": "running", "finished": 2, "done": 2,
+                                               "total": 3, "message": ""}
+    assert next_batch_json(agent, run_url) == {"status": "done", "finished": 1, "done": 3,
+                                               "total": 3, "message": ""}
+    assert next_batch_json(agent, run_url) == {"status": "done", "finished": 0, "done": 3,
+                                               "total": 3, "message": ""}
     page = agent.get(run_url).get_data(as_text=True)
     box = re.search(r'<div class="card mb-3" id="bulk-run"(.*?)>', page, re.S).group(1)
     assert f'data-batch-url="{run_url.removeprefix("http://localhost")}/batch"' in box
@@ -362,6 +369,8 @@ def test_panel_js_gets_progress_as_json(app, agent, post_order, monkeypatch):
 
 
 def test_two_workers_never_run_the_same_order(app, post_order):
+    """Windows running batches of one run at once: each order is taken by one of them, has
+    one outcome, and the report's counts are the database's."""
     ids = make_orders(post_order, 12, payment=TEST_PAYMENT)
     with app.app_context():
         selection = bulk_actions.freeze_selection(ids, user(app))
@@ -375,8 +384,8 @@ def test_two_workers_never_run_the_same_order(app, post_order):
             start.wait()
             claimed = 0
             for _round in range(20):
-                result = bulk_actions.run_batch(run_id, size=2)
-                claimed += result.claimed
+                result = bulk_batches.run_batch(run_id, user(app), size=2)
+                claimed += result.finished
                 if result.status == "done":
                     break
             db.session.remove()
@@ -393,6 +402,9 @@ def test_two_workers_never_run_the_same_order(app, post_order):
         paid = db.session.scalars(sa.select(ItemStateHistory.item_id).where(
             ItemStateHistory.event == "pay")).all()
         assert len(paid) == len(set(paid)) == 36
+        report = db.session.execute(sa.select(BulkRunOrder.order_id, BulkRunOrder.outcome,
+                                              BulkRunOrder.moved)).all()
+        assert sorted(report) == [(order_id, "moved", 3) for order_id in sorted(ids)]
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks: PostgreSQL only")
@@ -408,30 +420,166 @@ def test_on_postgres_a_batch_skips_orders_another_worker_has_locked(app, post_or
             conn.execute(sa.text("SELECT 1 FROM bulk_run_order WHERE run_id = :r "
                                  "AND order_id = :o FOR UPDATE"), {"r": run_id, "o": ids[0]})
             with app.app_context():
-                result = bulk_actions.run_batch(run_id, size=10)
-                assert (result.claimed, result.status, result.done_orders) == (2, "running", 2)
+                result = bulk_batches.run_batch(run_id, user(app), size=10)
+                assert (result.finished, result.status, result.done_orders) == (2, "running", 2)
         with app.app_context():
-            result = bulk_actions.run_batch(run_id, size=10)
-            assert (result.claimed, result.status, result.done_orders) == (1, "done", 3)
+            result = bulk_batches.run_batch(run_id, user(app), size=10)
+            assert (result.finished, result.status, result.done_orders) == (1, "done", 3)
     finally:
         other.dispose()
     assert [states(app, i) for i in ids] == [["paid"] * 3] * 3
 
 
-def test_a_claim_whose_worker_vanished_is_taken_over_after_the_lease(app, post_order):
+def test_an_order_that_fails_unexpectedly_is_an_error_and_the_batch_goes_on(
+        app, agent, post_order, monkeypatch):
+    first, retired, refused, last = make_orders(post_order, 4, payment=TEST_PAYMENT)
+    with app.app_context():  # a process that no plugin supplies (any more)
+        db.session.execute(sa.update(OrderItem).where(OrderItem.order_id == retired)
+                           .values(process_name="Retired01"))
+        db.session.commit()
+
+    def capture(*, order, items, event, actor):
+        if order.id == refused:  # a plugin's bug: the database refuses it when the run is saved
+            order.store = None
+        engine_fixture.capture(order=order, items=items, event=event, actor=actor)
+
+    with app.app_context():
+        monkeypatch.setitem(current_registry().commands, "Test/Capture", capture)
+    run_url = confirm(agent, select_ticked(agent, [first, retired, refused, last]), "pay")
+    run_to_end(agent, run_url)
+    with app.app_context():
+        report = {row.order_id: (row.outcome, row.message) for row in db.session.execute(
+            sa.select(BulkRunOrder.order_id, BulkRunOrder.outcome, BulkRunOrder.message))}
+        assert db.session.get(Order, refused).store == "DE"
+    assert report == {
+        first: ("moved", '"pay" moved 3 items.'),
+        retired: ("error", "no plugin supplies the process 'Retired01'"),
+        # Not the database's words: they name tables and SQL (the log has them).
+        refused: ("error", "failed unexpectedly (IntegrityError); the server log has the "
+                           "details"),
+        last: ("moved", '"pay" moved 3 items.')}
+    assert states(app, retired) == states(app, refused) == ["new"] * 3
+
+
+# -- who runs a batch ----------------------------------------------------------------------
+
+
+def returned_orders(app, post_order, n):
+    """Orders of the bundled process whose items wait for a refund (admin-only)."""
+    ids = make_orders(post_order, n)
+    for order_id in ids:
+        for event in ("pay", "ship", "return"):
+            trigger(app, order_id, event)
+    return ids
+
+
+def history(app, event):
+    """{order id: the actors the history names for ``event``}."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(OrderItem.order_id, ItemStateHistory.actor)
+            .join(OrderItem, OrderItem.id == ItemStateHistory.item_id)
+            .where(ItemStateHistory.event == event)).all()
+    found = {}
+    for order_id, actor in rows:
+        found.setdefault(order_id, set()).add(actor)
+    return found
+
+
+@pytest.fixture
+def second_admin(app, accounts):
+    """Another admin, who starts nothing in these tests; a client logged in as them."""
+    with app.app_context():
+        db.session.add(User(email="admin2@example.org", name="Second Admin", role="admin",
+                            active=True, password_hash=password_hash()))
+        db.session.commit()
+    client = PanelClient(app.test_client())
+    assert client.login("admin2@example.org").status_code == 302
+    return client
+
+
+def test_an_agent_cannot_run_a_batch_of_an_admins_refund_run(app, agent, as_role,
+                                                             post_order):
+    ids = returned_orders(app, post_order, 2)
+    admin = as_role("admin")
+    run_url = confirm(admin, select_ticked(admin, ids), "refund")
+    with app.app_context():
+        logged = db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog))
+
+    response = agent.post_form(run_url + "/batch", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert response.json == {"status": "refused",
+                             "message": 'Nothing was run: only admins may trigger "refund".'}
+    page = flashed(agent, agent.post_form(run_url + "/batch"))  # the no-JavaScript button
+    assert "Nothing was run: only admins may trigger &#34;refund&#34;." in page
+
+    assert [states(app, i) for i in ids] == [["returned"] * 3] * 2
+    assert history(app, "refund") == {}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog)) == \
+            logged
+        assert set(db.session.scalars(sa.select(BulkRunOrder.outcome))) == {"pending"}
+        assert db.session.scalar(sa.select(BulkRun.done_orders)) == 0
+
+
+def test_every_batch_is_authorised_and_named_as_whoever_runs_it(app, agent, as_role,
+                                                               second_admin, post_order,
+                                                               monkeypatch):
+    monkeypatch.setattr(BulkView, "batch_size", 1)
+    admin = as_role("admin")
+    refunds = returned_orders(app, post_order, 2)
+    run_url = confirm(admin, select_ticked(admin, refunds), "refund")  # started by one admin
+    flashed(second_admin, second_admin.post_form(run_url + "/batch"))  # run by the other
+    flashed(admin, admin.post_form(run_url + "/batch"))  # ... and one by the starter
+    assert history(app, "refund") == {refunds[0]: {"Second Admin <admin2@example.org>"},
+                                      refunds[1]: {ADMIN}}
+    page = admin.get(run_url).get_data(as_text=True)
+    assert re.findall(r'class="run-by">([^<]*)<', page) == [
+        "Second Admin &lt;admin2@example.org&gt;", "Admin User &lt;admin@example.org&gt;"]
+
+    payments = make_orders(post_order, 1)
+    run_url = confirm(agent, select_ticked(agent, payments), "pay")  # an agent's run
+    flashed(admin, admin.post_form(run_url + "/batch"))  # run by an admin
+    assert history(app, "pay")[payments[0]] == {ADMIN}
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(TransitionLog.actor).where(
+            TransitionLog.order_id == payments[0], TransitionLog.event == "pay"))) == {ADMIN}
+    rows = csv_rows(admin.get(run_url + "/report.csv"))
+    assert [(int(r[0]), r[2], r[6]) for r in rows[1:]] == [(payments[0], "moved", ADMIN)]
+
+
+# -- the migration -------------------------------------------------------------------------
+
+
+def test_the_migration_makes_claims_left_running_pending_again(app, post_order):
+    """Before this change a batch marked its orders "running" for a lease of ten minutes;
+    those whose batch died must wait no longer."""
     ids = make_orders(post_order, 2)
     with app.app_context():
-        selection = bulk_actions.freeze_selection(ids, user(app))
-        run_id = bulk_actions.start_run(selection, "pay", user(app)).id
-        # A worker claimed the first order and died; the other claim is fresh.
-        db.session.execute(sa.update(BulkRunOrder).where(BulkRunOrder.order_id == ids[0])
-                           .values(outcome="running", claimed_at=utcnow() - timedelta(hours=1)))
-        db.session.execute(sa.update(BulkRunOrder).where(BulkRunOrder.order_id == ids[1])
-                           .values(outcome="running", claimed_at=utcnow()))
-        db.session.commit()
-        result = bulk_actions.run_batch(run_id)
-        assert (result.claimed, result.status, result.done_orders) == (1, "running", 1)
-    assert states(app, ids[0]) == ["paid"] * 3 and states(app, ids[1]) == ["new"] * 3
+        run_id = bulk_actions.start_run(bulk_actions.freeze_selection(ids, user(app)), "pay",
+                                        user(app)).id
+        db.session.remove()
+        try:
+            downgrade(revision="0bd1716f2009")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(
+                    "UPDATE bulk_run_order SET outcome = 'running', claimed_at = :now "
+                    "WHERE order_id = :order"), {"now": utcnow(), "order": ids[0]})
+            upgrade()
+            with db.engine.connect() as conn:
+                outcomes = dict(conn.execute(sa.text(
+                    "SELECT order_id, outcome FROM bulk_run_order")).all())
+            assert outcomes == {ids[0]: "pending", ids[1]: "pending"}
+            columns = {c["name"] for c in sa.inspect(db.engine).get_columns("bulk_run_order")}
+            assert "claimed_at" not in columns and "actor" in columns
+            # Down again: the run keeps an actor (its starter's name) for the code of then.
+            downgrade(revision="0bd1716f2009")
+            with db.engine.connect() as conn:
+                assert conn.scalar(sa.text("SELECT actor FROM bulk_run")) == "Agent User"
+        finally:
+            upgrade()  # the schema of every other test
+        result = bulk_batches.run_batch(run_id, user(app))
+        assert (result.finished, result.status) == (2, "done")
 
 
 # -- CSV of a selection --------------------------------------------------------------------
@@ -613,6 +761,5 @@ def test_bad_report_parameters_are_named(agent, post_order):
     response = agent.get(run_url + "?outcome=exploded&page=zero")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "outcome: &#39;exploded&#39; is not one of pending, running, moved, skipped, error" \
-        in page
+    assert "outcome: &#39;exploded&#39; is not one of pending, moved, skipped, error" in page
     assert "page: &#39;zero&#39; is not a page number" in page

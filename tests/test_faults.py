@@ -1,5 +1,6 @@
 """Faults: the database connection lost in the middle of a request, a sweeper killed with
-SIGKILL in the middle of its work, a plugin command that raises.
+SIGKILL in the middle of its work, a plugin command that raises, and a bulk run's batch that
+meets a locked or lost database part-way.
 
 The first two are about PostgreSQL (a server process that goes away, row locks that must be
 released); they are skipped on SQLite, which has no server to lose. This module is also the
@@ -20,11 +21,21 @@ import sqlalchemy as sa
 
 from panel import PROJECT_ROOT, hookimpl
 from panel.extensions import db
-from panel.models import EventTimeout, ItemStateHistory, Order, TransitionLog
+from panel.models import (
+    BulkRun,
+    BulkRunOrder,
+    EventTimeout,
+    ItemStateHistory,
+    Order,
+    OrderItem,
+    OutboundEmail,
+    TransitionLog,
+)
 from panel.models.base import utcnow
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.services import outbox
 from tests.conftest import ON_POSTGRES, order_payload
+from tests.plugins.write_lock_fixture import WriteLock, shorten_busy_timeout
 
 postgres_only = pytest.mark.skipif(
     not ON_POSTGRES,
@@ -91,7 +102,7 @@ def select_process(order):
 
 @pytest.fixture
 def app_config():
-    config = {"PANEL_PLUGINS": ("tests.test_faults",)}
+    config = {"PANEL_PLUGINS": ("tests.test_faults", "tests.plugins.write_lock_fixture")}
     if not ON_POSTGRES:  # wait half a second for SQLite's write lock, not five
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                                "connect_args": {"timeout": 0.5}}
@@ -140,10 +151,11 @@ def plain_text(html: str) -> str:
 class BackendKiller:
     """Terminates the application's own PostgreSQL backend just before one statement runs
     (``pg_terminate_backend`` from a second connection, as an administrator or a failover
-    would), so that statement meets a connection that is gone."""
+    would), so that statement meets a connection that is gone. The statement is the
+    ``occurrence``-th one that starts with ``before``."""
 
-    def __init__(self, engine, database_url: str, before: str):
-        self.engine, self.before = engine, before
+    def __init__(self, engine, database_url: str, before: str, occurrence: int = 1):
+        self.engine, self.before, self.occurrence = engine, before, occurrence
         self.admin = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
         self.statements: list[str] = []
         self.killed_pid: int | None = None
@@ -159,6 +171,9 @@ class BackendKiller:
     def _maybe_kill(self, conn, cursor, statement, parameters, context, executemany):
         self.statements.append(statement)
         if self.killed_pid is not None or not statement.lstrip().startswith(self.before):
+            return
+        self.occurrence -= 1
+        if self.occurrence:  # an earlier one of these statements: let it run
             return
         pid = conn.connection.dbapi_connection.info.backend_pid
         with self.admin.connect() as admin:
@@ -506,3 +521,153 @@ def test_timeouts_of_the_test_process_are_still_due_after_the_failure(app, as_ro
         result = sweeps.check_timeouts(now=utcnow() + timedelta(days=4))
         assert (result.moved, result.errors) == (3, [])
     assert item_states(app, order_id) == ["canceled"] * 3
+
+
+# -- d. a bulk run's batch that meets a locked or lost database part-way ----------------------
+
+def faults_orders(post_order, n) -> list[int]:
+    ids = []
+    for _ in range(n):
+        response = post_order(order_payload(payment={"method": "faults", "amount": 5487}))
+        assert response.status_code == 201, response.json
+        ids.append(response.json["id"])
+    return ids
+
+
+def start_bulk_pay(client, order_ids) -> str:
+    """Tick the orders, confirm "pay"; return the run page's path."""
+    response = client.post_form("/sales/bulk/select", {"order": [str(i) for i in order_ids]})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    selection = response.headers["Location"].rsplit("/", 1)[1]
+    response = client.post_form(f"/sales/bulk/selections/{selection}/runs", {"event": "pay"})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def batch_json(client, run_url):
+    return client.post_form(run_url + "/batch", headers={"Accept": "application/json"})
+
+
+def report(app) -> dict[int, str]:
+    """{order id: outcome} of the (one) run's report."""
+    with app.app_context():
+        return {order_id: outcome for order_id, outcome in db.session.execute(
+            sa.select(BulkRunOrder.order_id, BulkRunOrder.outcome))}
+
+
+def assert_report_is_true(app) -> None:
+    """Order by order, the run's report says what the database holds: "moved" for an order
+    whose items were paid once (with one mail), "pending" for one untouched; and the run's
+    done count is the number of orders with an outcome."""
+    with app.app_context():
+        rows = db.session.execute(sa.select(BulkRunOrder.order_id, BulkRunOrder.outcome,
+                                            BulkRunOrder.moved)).all()
+        for order_id, outcome, moved in rows:
+            states = db.session.scalars(sa.select(OrderItem.state_name).where(
+                OrderItem.order_id == order_id)).all()
+            paid = db.session.scalar(
+                sa.select(sa.func.count()).select_from(ItemStateHistory)
+                .join(OrderItem, OrderItem.id == ItemStateHistory.item_id)
+                .where(OrderItem.order_id == order_id, ItemStateHistory.event == "pay"))
+            mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboundEmail)
+                                      .where(OutboundEmail.order_id == order_id))
+            found = (outcome, moved, states, paid, mails)
+            if outcome == "moved":
+                assert found == ("moved", 3, ["paid"] * 3, 3, 1), (order_id, found)
+            else:
+                assert found == ("pending", 0, ["new"] * 3, 0, 0), (order_id, found)
+        run = db.session.scalar(sa.select(BulkRun))
+        assert run.done_orders == sum(outcome != "pending" for _, outcome, _ in rows)
+        db.session.rollback()
+
+
+@pytest.fixture
+def write_lock_after(app, database_url):
+    """write_lock_after(n): once n more orders have moved, another process holds SQLite's
+    write lock until the test releases it; the app waits one second for it, not ten."""
+    with app.app_context():
+        shorten_busy_timeout(db.engine, 1000)
+    locks = []
+
+    def arm(moves: int) -> WriteLock:
+        locks.append(WriteLock.arm(database_url, moves))
+        return locks[-1]
+
+    yield arm
+    for lock in locks:
+        lock.release()
+
+
+BUSY = ("The database was busy, so this batch stopped after {n} orders, which are saved and in "
+        "the report. The orders not done yet are still pending; nothing was lost.")
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's database-wide write lock; on PostgreSQL "
+                    "the lost-connection test below stops a batch the same way")
+def test_a_bulk_batch_that_meets_a_locked_database_reports_what_moved_and_the_next_goes_on(
+        app, as_role, post_order, write_lock_after):
+    ids = faults_orders(post_order, 8)
+    agent = as_role("agent")
+    run_url = start_bulk_pay(agent, ids)
+
+    # panel.js: the lock is taken after the third order of the batch committed.
+    lock = write_lock_after(3)
+    try:
+        response = batch_json(agent, run_url)
+        assert lock.held
+    finally:
+        lock.release()
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.json == {"status": "interrupted", "finished": 3, "done": 3, "total": 8,
+                             "message": BUSY.format(n=3)}
+    assert [report(app)[i] for i in ids] == ["moved"] * 3 + ["pending"] * 5
+    assert_report_is_true(app)
+
+    # The form: the lock is gone, so the next batch goes on at once, until the next lock.
+    lock = write_lock_after(2)
+    try:
+        response = agent.post_form(run_url + "/batch")
+    finally:
+        lock.release()
+    assert response.status_code == 302
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert BUSY.format(n=2) + ' Press "Run next batch" to go on.' in page
+    assert "nothing was saved" not in page
+    assert [report(app)[i] for i in ids] == ["moved"] * 5 + ["pending"] * 3
+    assert_report_is_true(app)
+
+    response = batch_json(agent, run_url)
+    assert response.status_code == 200
+    assert response.json == {"status": "done", "finished": 3, "done": 8, "total": 8,
+                             "message": ""}
+    assert set(report(app).values()) == {"moved"}
+    assert_report_is_true(app)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_bulk_batch_whose_connection_is_lost_reports_what_moved_and_the_next_goes_on(
+        app, as_role, post_order, database_url):
+    ids = faults_orders(post_order, 6)
+    agent = as_role("agent")
+    run_url = start_bulk_pay(agent, ids)
+    with app.app_context():
+        engine = db.engine
+    # The third order's report row: its items' moves are sent, its commit never comes.
+    with BackendKiller(engine, database_url, "UPDATE bulk_run_order", occurrence=3) as killer:
+        response = agent.post_form(run_url + "/batch")
+    assert killer.killed_pid is not None
+    assert "UPDATE order_item" in killer.sent_before_kill()
+    assert response.status_code == 302
+    page = plain_text(agent.get(response.headers["Location"]).get_data(as_text=True))
+    assert ("The database could not be reached, so this batch stopped after 2 orders, which "
+            "are saved and in the report. The orders not done yet are still pending; nothing "
+            'was lost. Press "Run next batch" to go on.') in page
+    assert [report(app)[i] for i in ids] == ["moved"] * 2 + ["pending"] * 4
+    assert_report_is_true(app)
+
+    response = batch_json(agent, run_url)  # at once: no claim waits for a lease to end
+    assert response.status_code == 200
+    assert response.json == {"status": "done", "finished": 4, "done": 6, "total": 6,
+                             "message": ""}
+    assert_report_is_true(app)

@@ -19,6 +19,7 @@ from panel.admin.orders import read_order_query
 from panel.models import BulkRun, Selection
 from panel.models.bulk import OUTCOMES
 from panel.services import bulk_actions as service
+from panel.services import bulk_batches
 from panel.services.bulk_actions import BulkError
 
 REPORT_PAGE_SIZE = 100
@@ -42,7 +43,7 @@ def _wants_json() -> bool:
 
 
 class BulkView(PanelView):
-    batch_size = service.DEFAULT_BATCH
+    batch_size = bulk_batches.DEFAULT_BATCH
 
     def is_visible(self) -> bool:
         return False
@@ -153,13 +154,28 @@ class BulkView(PanelView):
     @expose("/selections/<int:selection_id>/runs/<int:run_id>/batch", methods=("POST",))
     @editors_only
     def batch(self, selection_id: int, run_id: int):
-        """Run the next batch; JSON for panel.js, a redirect to the run page for a form."""
+        """Run the next batch as the current user; JSON for panel.js, a redirect to the run
+        page (with a flash when the batch was refused or interrupted) for a form."""
         run = self._run(selection_id, run_id)
-        result = service.run_batch(run.id, self.batch_size)
+        back = url_for(".run", selection_id=selection_id, run_id=run_id)
+        try:
+            result = bulk_batches.run_batch(run.id, current_user, self.batch_size)
+        except bulk_batches.BatchRefused as exc:
+            message = f"Nothing was run: {exc}."
+            if _wants_json():
+                return jsonify(status="refused", message=message), 403
+            flash(message, "error")
+            return redirect(back)
+        interrupted = result.status == bulk_batches.INTERRUPTED
         if _wants_json():
-            return jsonify(status=result.status, claimed=result.claimed,
-                           done=result.done_orders, total=result.total_orders)
-        return redirect(url_for(".run", selection_id=selection_id, run_id=run_id))
+            body = jsonify(status=result.status, finished=result.finished,
+                           done=result.done_orders, total=result.total_orders,
+                           message=result.message)
+            # 503 and Retry-After: the database is the trouble; the body says what was saved.
+            return (body, 503, {"Retry-After": "5"}) if interrupted else body
+        if interrupted:
+            flash(f'{result.message} Press "Run next batch" to go on.', "error")
+        return redirect(back)
 
     @expose("/selections/<int:selection_id>/runs/<int:run_id>/report.csv")
     @editors_only

@@ -2,7 +2,9 @@
 
 A selection's order ids are written once, when it is made (one INSERT ... SELECT), so orders
 that arrive later are never part of it. A run triggers one event for every order of a
-selection, in batches, and keeps one report row per order.
+selection, in batches, and keeps one report row per order. An order's row leaves "pending"
+in the same transaction as the order's move (or its recorded failure), so the report never
+says more or less than the database holds.
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from panel.extensions import db
 from panel.models.base import UTCDateTime, utcnow
 
-# Outcomes of a run's order. "running" means claimed by a worker (a request) that has not
-# reported yet; a claim older than the lease in panel.services.bulk_actions is taken over.
-PENDING, RUNNING, MOVED, SKIPPED, ERROR = "pending", "running", "moved", "skipped", "error"
-OUTCOMES = (PENDING, RUNNING, MOVED, SKIPPED, ERROR)
+# Outcomes of a run's order. A batch that is working on an order holds a lock on its row
+# (PostgreSQL: the row; SQLite: the database) instead of marking it, so an order whose batch
+# died is simply still pending.
+PENDING, MOVED, SKIPPED, ERROR = "pending", "moved", "skipped", "error"
+OUTCOMES = (PENDING, MOVED, SKIPPED, ERROR)
 RUN_RUNNING, RUN_DONE = "running", "done"
 
 
@@ -47,8 +50,6 @@ class BulkRun(db.Model):
     selection_id: Mapped[int] = mapped_column(ForeignKey("bulk_selection.id"), index=True)
     event: Mapped[str] = mapped_column(String(100))
     created_by_name: Mapped[str] = mapped_column(String(100))
-    # Who the history and transition log name for every move of this run ("Name <email>").
-    actor: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(8), default=RUN_RUNNING)
     done_orders: Mapped[int] = mapped_column(default=0)
@@ -67,7 +68,7 @@ class BulkRun(db.Model):
 
 
 class BulkRunOrder(db.Model):
-    """One order of a run: waiting, being worked, or its outcome (the report's row)."""
+    """One order of a run: waiting, or its outcome (the report's row)."""
 
     __tablename__ = "bulk_run_order"
     __table_args__ = (Index("ix_bulk_run_order_run_outcome", "run_id", "outcome", "order_id"),)
@@ -75,7 +76,8 @@ class BulkRunOrder(db.Model):
     run_id: Mapped[int] = mapped_column(ForeignKey("bulk_run.id"), primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(8), default=PENDING)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who ran the batch that did this order, as the history names them ("Name <email>").
+    actor: Mapped[str | None] = mapped_column(String(120))
     moved: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(Text)

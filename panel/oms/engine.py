@@ -17,12 +17,15 @@ command once. The order of work follows Spryker's OMS (reference section 2.2):
 Timeouts and event-less transitions are swept by ``panel.oms.sweeps`` with the same run.
 
 A command that raises undoes everything of that order's run; the error goes to the
-transition log in a transaction of its own, and the caller gets the message.
+transition log in a transaction of its own, and the caller gets the message. A caller that
+keeps its own record of the outcome (a bulk run's report) passes ``before_commit``: it is
+called with the result inside the transaction that commits the run, or the failure, so the
+record and what it records are saved together or not at all.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -329,9 +332,16 @@ def load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderIte
     return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def record_failure(order_id: int, exc: CommandFailed, actor: str) -> None:
-    """Undo the order's run and write its error to the transition log, committed."""
+def record_failure(order_id: int, exc: CommandFailed, actor: str, *,
+                   before_commit: Callable[[], None] | None = None) -> None:
+    """Undo the order's run and write its error to the transition log, committed.
+
+    ``before_commit`` runs first in the new transaction, so that what it writes is committed
+    with the log row (and a lock it takes is held from its first statement).
+    """
     db.session.rollback()
+    if before_commit is not None:
+        before_commit()
     db.session.add(TransitionLog(
         order_id=order_id, item_id=None, process_name=exc.process, event=exc.event,
         source_state=exc.state, target_state=None, command=exc.command, actor=actor,
@@ -351,8 +361,15 @@ def notify_plugins(order_id: int, event: str | None, transitions, actor: str) ->
 
 def trigger_event(order_id: int, event: str, *, actor: str,
                   item_ids: Collection[int] | None = None,
-                  now: datetime | None = None) -> TriggerResult:
-    """Trigger ``event`` for the order's items (all of them, or those in ``item_ids``)."""
+                  now: datetime | None = None,
+                  before_commit: Callable[[TriggerResult], None] | None = None
+                  ) -> TriggerResult:
+    """Trigger ``event`` for the order's items (all of them, or those in ``item_ids``).
+
+    ``before_commit(result)`` is called with the finished result just before the run's
+    commit, or, when a command failed, inside the transaction that records the failure; what
+    it writes commits with the run, and if it raises, nothing of the run is committed.
+    """
     registry = current_registry()
     now = now or utcnow()
     order = lock_order(order_id)
@@ -370,13 +387,16 @@ def trigger_event(order_id: int, event: str, *, actor: str,
     try:
         result.skipped, result.stayed = run.trigger(event, items)
         run.finish()
+        result.moved = len({item_id for item_id, _, _ in run.transitions} & requested)
+        result.transitions = run.transitions
+        if before_commit is not None:
+            before_commit(result)
         db.session.commit()
     except CommandFailed as exc:
-        record_failure(order_id, exc, actor)
-        result.error = str(exc)
-        return result
-    result.moved = len({item_id for item_id, _, _ in run.transitions} & requested)
-    result.transitions = run.transitions
+        failed = TriggerResult(event, error=str(exc))
+        record_failure(order_id, exc, actor, before_commit=None if before_commit is None
+                       else lambda: before_commit(failed))
+        return failed
     notify_plugins(order_id, event, run.transitions, actor)
     return result
 

@@ -4,39 +4,27 @@
   of the ticked ids), so later orders never join it and a million matches never pass
   through Python.
 - The preview is a few queries grouped by (process, state), never one per order.
-- A run claims its next pending orders (PostgreSQL: FOR UPDATE SKIP LOCKED, so two browsers
-  or workers never get the same order; SQLite: its database write lock), commits the claim,
-  and then triggers the event order by order through the engine, one transaction each. A
-  failing order is recorded with its message and the run goes on.
+- A run is started here and worked in batches by ``panel.services.bulk_batches``: one
+  transaction per order that writes the order's report row with its move.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, false, func, insert, literal, or_, select, update
+from sqlalchemy import and_, false, func, insert, literal, or_, select
 
 from panel.extensions import db
 from panel.locking import lock_row
 from panel.models import BulkRun, BulkRunOrder, Order, OrderItem, Selection, SelectionOrder
-from panel.models.base import utcnow
-from panel.models.bulk import ERROR, MOVED, PENDING, RUN_DONE, RUN_RUNNING, RUNNING, SKIPPED
-from panel.oms import engine
+from panel.models.bulk import OUTCOMES, PENDING, RUN_RUNNING
 from panel.oms.registry import current_registry
 from panel.services.order_search import OrderQuery, filtered
-from panel.services.triggers import actor_of, refusal
-
-log = logging.getLogger(__name__)
+from panel.services.triggers import refusal
 
 MAX_TICKED = 1000  # a page has at most 100 rows; more ids than this is not a page's ticks
-DEFAULT_BATCH = 50
-# A claimed order whose worker never reported (a closed tab, a killed request) is claimed
-# again after this long.
-CLAIM_LEASE = timedelta(minutes=10)
 REPORT_COLUMNS = ("#", "Order Reference", "Outcome", "Items moved", "Items skipped",
-                  "Message")
+                  "Message", "Run by")
 
 
 class BulkError(ValueError):
@@ -250,8 +238,7 @@ def start_run(selection: Selection, event: str, user) -> BulkRun:
         db.session.rollback()
         raise BulkError(f"run #{going} of this selection has not finished yet")
     run = BulkRun(selection_id=selection.id, event=event, created_by_name=user.name,
-                  actor=actor_of(user), status=RUN_RUNNING, done_orders=0,
-                  total_orders=selection.order_count)
+                  status=RUN_RUNNING, done_orders=0, total_orders=selection.order_count)
     db.session.add(run)
     db.session.flush()
     db.session.execute(insert(BulkRunOrder).from_select(
@@ -271,93 +258,6 @@ def get_run(run_id: int, selection_id: int | None = None) -> BulkRun | None:
     return run
 
 
-@dataclass
-class BatchResult:
-    run_id: int
-    claimed: int
-    status: str
-    done_orders: int
-    total_orders: int
-
-
-def _claim(run_id: int, size: int, now: datetime) -> list[int]:
-    """Mark the next ``size`` waiting orders of the run as ours, and commit that."""
-    waiting = (select(BulkRunOrder.order_id)
-               .where(BulkRunOrder.run_id == run_id,
-                      or_(BulkRunOrder.outcome == PENDING,
-                          and_(BulkRunOrder.outcome == RUNNING,
-                               BulkRunOrder.claimed_at < now - CLAIM_LEASE)))
-               .order_by(BulkRunOrder.order_id)
-               .limit(size)
-               .with_for_update(skip_locked=True))  # nothing on SQLite: its write lock
-    claimed = db.session.scalars(
-        update(BulkRunOrder)
-        .where(BulkRunOrder.run_id == run_id, BulkRunOrder.order_id.in_(waiting))
-        .values(outcome=RUNNING, claimed_at=now)
-        .returning(BulkRunOrder.order_id)
-    ).all()
-    db.session.commit()
-    return sorted(claimed)
-
-
-def _outcome(result: engine.TriggerResult) -> str:
-    if result.error:
-        return ERROR
-    return MOVED if result.moved else SKIPPED
-
-
-def _record(run_id: int, order_id: int, claimed_at: datetime, outcome: str, moved: int,
-            skipped: int, message: str) -> None:
-    """Write the order's outcome, if the claim is still ours, and count it done."""
-    written = db.session.execute(
-        update(BulkRunOrder)
-        .where(BulkRunOrder.run_id == run_id, BulkRunOrder.order_id == order_id,
-               BulkRunOrder.outcome == RUNNING, BulkRunOrder.claimed_at == claimed_at)
-        .values(outcome=outcome, moved=moved, skipped=skipped, message=message)
-    ).rowcount
-    if written:
-        db.session.execute(update(BulkRun).where(BulkRun.id == run_id)
-                           .values(done_orders=BulkRun.done_orders + 1))
-    db.session.commit()
-
-
-def _finish_if_done(run_id: int, now: datetime) -> None:
-    unfinished = exists().where(BulkRunOrder.run_id == run_id,
-                                BulkRunOrder.outcome.in_((PENDING, RUNNING)))
-    db.session.execute(
-        update(BulkRun)
-        .where(BulkRun.id == run_id, BulkRun.status == RUN_RUNNING, ~unfinished)
-        .values(status=RUN_DONE, finished_at=now)
-    )
-    db.session.commit()
-
-
-def run_batch(run_id: int, size: int = DEFAULT_BATCH) -> BatchResult:
-    """Trigger the run's event for its next ``size`` waiting orders, one transaction each."""
-    run = db.session.get(BulkRun, run_id)
-    if run is None:
-        raise BulkError(f"there is no bulk run #{run_id}")
-    event, actor = run.event, run.actor
-    claimed = []
-    if run.status == RUN_RUNNING:
-        now = utcnow()
-        claimed = _claim(run_id, size, now)
-        for order_id in claimed:
-            try:
-                result = engine.trigger_event(order_id, event, actor=actor)
-            except Exception as exc:  # a missing order, an unknown process, a database error
-                db.session.rollback()
-                log.exception("bulk run #%s: order #%s failed", run_id, order_id)
-                _record(run_id, order_id, now, ERROR, 0, 0,
-                        str(exc) or exc.__class__.__name__)
-                continue
-            _record(run_id, order_id, now, _outcome(result), result.moved, result.skipped,
-                    result.message)
-        _finish_if_done(run_id, utcnow())
-    run = db.session.get(BulkRun, run_id, populate_existing=True)
-    return BatchResult(run_id, len(claimed), run.status, run.done_orders, run.total_orders)
-
-
 # -- the report --------------------------------------------------------------------------
 
 
@@ -366,14 +266,15 @@ def outcome_counts(run: BulkRun) -> dict[str, int]:
         select(BulkRunOrder.outcome, func.count()).where(BulkRunOrder.run_id == run.id)
         .group_by(BulkRunOrder.outcome)
     ).all()
-    counts = {PENDING: 0, RUNNING: 0, MOVED: 0, SKIPPED: 0, ERROR: 0}
+    counts = dict.fromkeys(OUTCOMES, 0)
     counts.update({outcome: count for outcome, count in rows})
     return counts
 
 
 def _report_query(run: BulkRun, outcome: str | None = None):
     stmt = (select(BulkRunOrder.order_id, Order.order_reference, BulkRunOrder.outcome,
-                   BulkRunOrder.moved, BulkRunOrder.skipped, BulkRunOrder.message)
+                   BulkRunOrder.moved, BulkRunOrder.skipped, BulkRunOrder.message,
+                   BulkRunOrder.actor)
             .join(Order, Order.id == BulkRunOrder.order_id)
             .where(BulkRunOrder.run_id == run.id))
     if outcome:
@@ -382,7 +283,8 @@ def _report_query(run: BulkRun, outcome: str | None = None):
 
 
 def report_page(run: BulkRun, outcome: str | None, page: int, per_page: int = 100) -> list:
-    """One page of the report's rows (order id, reference, outcome, moved, skipped, message)."""
+    """One page of the report's rows (order id, reference, outcome, moved, skipped, message,
+    who ran it)."""
     stmt = _report_query(run, outcome).limit(per_page).offset((max(1, page) - 1) * per_page)
     return list(db.session.execute(stmt))
 

@@ -32,6 +32,8 @@ document.addEventListener("change", function (event) {
 
 // Bulk run page: post "next batch" until the run is done, then reload to show the report.
 // Without JavaScript the "Run next batch" button does the same, one batch per press.
+// A batch the database interrupted (503, status "interrupted") saved what it says; the
+// rest is still pending, so try again after a pause. A refused batch (403) stops here.
 (function () {
   var box = document.getElementById("bulk-run");
   if (!box || box.getAttribute("data-status") !== "running") { return; }
@@ -41,10 +43,27 @@ document.addEventListener("change", function (event) {
   var done = document.getElementById("run-done");
   var message = document.getElementById("run-message");
   var button = document.getElementById("next-batch");
+  var RETRY_SECONDS = 5;
   var idleRounds = 0;
   if (button) { button.disabled = true; }
 
   function say(text) { if (message) { message.textContent = text; } }
+
+  function stop(text) {
+    say(text + " Press \"Run next batch\" to go on.");
+    if (button) { button.disabled = false; }
+  }
+
+  function readState(response) {
+    var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+    if (!json) { throw new Error("the server answered " + response.status); }
+    return response.json().then(function (state) {
+      if (!response.ok && state.status !== "interrupted" && state.status !== "refused") {
+        throw new Error(state.message || "the server answered " + response.status);
+      }
+      return state;
+    });
+  }
 
   function next() {
     var body = new URLSearchParams();
@@ -54,24 +73,31 @@ document.addEventListener("change", function (event) {
       body: body,
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("the server answered " + response.status); }
-      return response.json();
-    }).then(function (state) {
-      if (bar) { bar.max = state.total; bar.value = state.done; }
-      if (done) { done.textContent = state.done; }
+    }).then(readState).then(function (state) {
+      if (typeof state.done === "number") {
+        if (bar) { bar.max = state.total; bar.value = state.done; }
+        if (done) { done.textContent = state.done; }
+      }
+      if (state.status === "refused") {
+        say(state.message);
+        return;
+      }
+      if (state.status === "interrupted") {
+        say(state.message + " Trying again in " + RETRY_SECONDS + " seconds…");
+        window.setTimeout(next, RETRY_SECONDS * 1000);
+        return;
+      }
       if (state.status === "done") {
         say("Done.");
         window.location.reload();
         return;
       }
-      // Nothing claimed: another window or worker holds the last orders; wait for it.
-      idleRounds = state.claimed ? 0 : idleRounds + 1;
+      // Nothing finished: another window holds the last orders; wait for it.
+      idleRounds = state.finished ? 0 : idleRounds + 1;
       say("Running…");
-      window.setTimeout(next, state.claimed ? 0 : Math.min(5000, 500 * idleRounds));
+      window.setTimeout(next, state.finished ? 0 : Math.min(5000, 500 * idleRounds));
     }).catch(function (error) {
-      say("Stopped: " + error.message + ". Press \"Run next batch\" to go on.");
-      if (button) { button.disabled = false; }
+      stop("Stopped: " + error.message + ".");
     });
   }
   next();

@@ -1,4 +1,5 @@
-"""End-to-end: bulk actions on Sales > Orders, in Chromium, with panel.js driving the batches."""
+"""End-to-end: bulk actions on Sales > Orders, in Chromium, with panel.js driving the batches
+(and going on by itself after a batch that the database interrupted)."""
 from __future__ import annotations
 
 import re
@@ -10,9 +11,16 @@ from sqlalchemy import select
 from panel.admin.bulk import BulkView
 from panel.extensions import db
 from panel.models import OrderItem
+from tests.conftest import ON_POSTGRES
 from tests.e2e.conftest import login, make_order
+from tests.plugins.write_lock_fixture import WriteLock, shorten_busy_timeout
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def app_config():
+    return {"PANEL_PLUGINS": ("tests.plugins.write_lock_fixture",)}
 
 
 def item_states(app, order_id: int) -> list[str]:
@@ -109,3 +117,38 @@ def test_all_orders_matching_the_filter(app, page, live_server, accounts):
     assert item_states(app, austrian_two["id"]) == ["paid"] * 3
     assert item_states(app, german["id"]) == ["new"] * 3
     assert item_states(app, late["id"]) == ["new"] * 3
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's write lock, taken by another process")
+def test_a_batch_the_database_interrupted_says_so_and_the_page_goes_on_by_itself(
+        app, page, live_server, accounts, database_url):
+    orders = [make_order(app, order_reference=f"DE--72{n}") for n in range(3)]
+    with app.app_context():
+        shorten_busy_timeout(db.engine, 1000)
+    page.goto(f"{live_server}/sales/orders/")
+    login(page, live_server, accounts["agent"])
+    for order in orders:
+        row(page, order["reference"]).locator('input[name="order"]').check()
+    page.click("#bulk-trigger-selected")
+    page.wait_for_url(re.compile(r"/sales/bulk/selections/\d+$"))
+    page.select_option("#bulk-event", "pay")
+    page.click("#preview-button")
+
+    lock = WriteLock.arm(database_url, 1)  # another process, once the first order moved
+    try:
+        page.click("#confirm-button")
+        expect(page.locator("#run-message")).to_have_text(
+            "The database was busy, so this batch stopped after 1 order, which is saved and "
+            "in the report. The orders not done yet are still pending; nothing was lost. "
+            "Trying again in 5 seconds…")
+        expect(page.locator("#run-done")).to_have_text("1")
+        assert lock.held
+    finally:
+        lock.release()
+
+    # panel.js tries again by itself, finishes the run and shows the report.
+    expect(page.locator("#bulk-run")).to_have_attribute("data-status", "done")
+    report = page.locator("#run-report tbody tr")
+    expect(report.locator("td:nth-child(3)")).to_have_text(["moved"] * 3)
+    for order in orders:
+        assert item_states(app, order["id"]) == ["paid"] * 3
