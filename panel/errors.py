@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import InternalServerError
 
+from panel.db_faults import is_lost, is_unavailable
 from panel.extensions import db
 
 log = logging.getLogger("panel.errors")
@@ -46,12 +47,6 @@ def _note_commit(session) -> None:
         g.panel_saved_something = True
 
 
-def is_unavailable(exc: sa_exc.DBAPIError) -> bool:
-    """A lost connection, a database that refuses connections, or one too busy to answer
-    (lock or statement timeouts, SQLite's "database is locked"): worth trying again."""
-    return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
-
-
 def database_error(exc: sa_exc.DBAPIError):
     _discard_transaction()
     if not is_unavailable(exc):  # a bug (a constraint, bad SQL): that is a 500
@@ -62,7 +57,7 @@ def database_error(exc: sa_exc.DBAPIError):
     if g.get("panel_saved_something"):
         message = PARTLY_SAVED_MESSAGE
     else:
-        message = DATABASE_MESSAGE if _lost(exc) else DATABASE_BUSY_MESSAGE
+        message = DATABASE_MESSAGE if is_lost(exc) else DATABASE_BUSY_MESSAGE
     if _wants_json():
         response = jsonify({"error": "database_unavailable", "message": message})
         response.status_code = 503
@@ -84,15 +79,6 @@ def internal_error(exc: InternalServerError):
         return response
     return _render_page("errors/internal.html", title="Something went wrong",
                         message=INTERNAL_MESSAGE), 500
-
-
-def _lost(exc: sa_exc.DBAPIError) -> bool:
-    if exc.connection_invalidated:
-        return True
-    text = str(exc.orig or "").lower()
-    return any(word in text for word in (
-        "connection", "server closed", "terminating", "could not connect", "connect to server",
-        "unable to open database"))
 
 
 def _wants_json() -> bool:

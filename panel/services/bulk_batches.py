@@ -20,7 +20,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 
-from panel.errors import is_unavailable
+from panel.db_faults import is_lost, is_unavailable
 from panel.extensions import db
 from panel.models import BulkRun, BulkRunOrder
 from panel.models.base import utcnow
@@ -96,7 +96,7 @@ def run_batch(run_id: int, user, size: int = DEFAULT_BATCH) -> BatchResult:
 
 def interrupted_message(exc: DBAPIError, finished: int) -> str:
     """Say what a batch that the database stopped did, and that nothing was lost."""
-    cause = "could not be reached" if exc.connection_invalidated else "was busy"
+    cause = "could not be reached" if is_lost(exc) else "was busy"
     if finished:
         done = (f"this batch stopped after {finished} order{'s' if finished != 1 else ''}, "
                 f"which {'are' if finished != 1 else 'is'} saved and in the report")

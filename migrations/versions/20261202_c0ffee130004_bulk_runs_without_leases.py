@@ -7,14 +7,14 @@ too: every batch is run, and named in the history, as whoever runs it, which eac
 row now keeps.
 
 Revision ID: c0ffee130004
-Revises: 0bd1716f2009
+Revises: e5e551013a01
 Created: 2026-11-27 09:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'c0ffee130004'
-down_revision = '0bd1716f2009'
+down_revision = 'e5e551013a01'
 branch_labels = None
 depends_on = None
 
