@@ -1,12 +1,12 @@
 """Administration > Users: back-office accounts, for admins only."""
 from __future__ import annotations
 
-from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from panel.admin.forms import AdminForm
+from panel.admin.model_views import PanelModelView
 from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
@@ -14,7 +14,7 @@ from panel.models.user import ROLES
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class UsersView(ModelView):
+class UsersView(PanelModelView):
     form_base_class = AdminForm  # one CSRF scheme for the whole app (see STACK.md)
     named_filter_urls = True
     can_view_details = False
@@ -59,7 +59,7 @@ class UsersView(ModelView):
             raise ValidationError("A new user needs a password.")
 
 
-class SignInsView(ModelView):
+class SignInsView(PanelModelView):
     """Administration > Sign-ins: every login, failed login and refused attempt, newest first."""
 
     form_base_class = AdminForm
