@@ -311,3 +311,10 @@ def test_model_view_edit_of_an_id_still_edits(app, as_role):
         viewer_id = db.session.scalar(sa.select(User.id).where(User.role == "viewer"))
     page = admin.get(f"/administration/users/edit/?id={viewer_id}")
     assert page.status_code == 200 and "viewer@example.org" in text(page)
+
+
+@pytest.mark.parametrize("name", ["endpoint", "_anchor", "_scheme", "_method", "_external"])
+def test_model_view_list_keeps_url_for_words_out_of_its_links(as_role, name):
+    response = as_role("admin").get("/administration/users/", query_string={name: "x"})
+    assert response.status_code == 200
+    assert "admin@example.org" in text(response)
