@@ -34,8 +34,8 @@ class ParameterError(ValueError):
 
 
 def shown(value: str) -> str:
-    """Quote a value for a message, shortened: messages travel in flashes, and a flash
-    lives in the session cookie, which browsers drop beyond 4 KB (and the login with it)."""
+    """Quote a value for a message, shortened: messages travel in flashes, a flash lives in
+    the session cookie, and browsers ignore a cookie over 4 KB (the message with it)."""
     if len(value) > SHOWN_CHARACTERS:
         value = value[:SHOWN_CHARACTERS] + "…"
     return repr(value)
@@ -78,13 +78,6 @@ def read_item_event(name: str, text: str) -> tuple[int, str]:
     if not colon:
         raise ParameterError(f"{name}: {shown(text)} is not <item id>:<event>")
     return read_id(name, item), event
-
-
-def parse_day(text: str) -> date | None:
-    """Return the day ``text`` spells as YYYY-MM-DD in ASCII digits within
-    FIRST_DAY..LAST_DAY, else None."""
-    day = _calendar_day(text) if isinstance(text, str) else None
-    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def read_day(label: str, text: str) -> date | None:
