@@ -10,6 +10,7 @@ from flask import Flask
 from panel import config as panel_config
 from panel.db_liveness import drop_closed_connections
 from panel.extensions import csrf, db, login_manager, mail, migrate
+from panel.params import IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 hookimpl = pluggy.HookimplMarker("panel")
@@ -25,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "panel" / "static"),
     )
+    # Every <int:...> of a route is a database id: refuse the rest before a view sees it.
+    # (Rules take their converters when they are added, so this comes before any route.)
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(panel_config.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)

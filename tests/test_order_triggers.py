@@ -78,7 +78,7 @@ def test_bad_trigger_requests_change_nothing(as_role, order, app, post_order):
         stranger = db.session.scalar(sa.select(OrderItem.id).where(OrderItem.order_id == other))
     cases = [
         ({"event": ""}, "choose an event to trigger"),
-        ({"event": "pay", "shipment": "abc"}, "the item ids are not numbers"),
+        ({"event": "pay", "shipment": "abc"}, "shipment: &#39;abc&#39; is not an id"),
         ({"event": "pay", "shipment": order["shipments"][0], "item": [order["items"][1][0]]},
          "some ticked items are not in that shipment"),
         ({"item_event": f"{stranger}:pay"}, "some of the items do not belong to order"),

@@ -14,22 +14,23 @@ from werkzeug.datastructures import MultiDict
 
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
-from panel.admin.listing import page_url_args
+from panel.admin.listing import list_url
 from panel.admin.orders import read_order_query
 from panel.models import BulkRun, Selection
 from panel.models.bulk import OUTCOMES
+from panel.params import ParameterError, read_ids, read_page
 from panel.services import bulk_actions as service
 from panel.services import bulk_batches
 from panel.services.bulk_actions import BulkError
 
 REPORT_PAGE_SIZE = 100
-MAX_ID_DIGITS = 12
 
 
 def _order_ids(values: list[str]) -> list[int]:
-    if not all(v.isdigit() and len(v) <= MAX_ID_DIGITS for v in values):
-        raise BulkError("the ticked order ids are not numbers")
-    return [int(v) for v in values]
+    try:
+        return read_ids("order", values)
+    except ParameterError as exc:
+        raise BulkError(str(exc)) from None
 
 
 def _filter_args(query_string: str) -> MultiDict:
@@ -71,7 +72,7 @@ class BulkView(PanelView):
         """Freeze the ticked orders, or all orders matching the list's filter."""
         form = request.form
         filter_args = _filter_args(form.get("filter", ""))
-        back = url_for("orders.index", **page_url_args(filter_args))
+        back = list_url("orders.index", filter_args)()
         try:
             if form.get("scope") == "all":
                 query, errors = read_order_query(filter_args)
@@ -133,15 +134,15 @@ class BulkView(PanelView):
         selection = self._selection(selection_id)
         run = self._run(selection_id, run_id)
         outcome = request.args.get("outcome", "")
-        page = request.args.get("page", "1")
         errors = []
         if outcome and outcome not in OUTCOMES:
             errors.append(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
             outcome = ""
-        if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
-            errors.append(f"page: {page!r} is not a page number")
-            page = "1"
-        page_number = int(page)
+        try:
+            page_number = read_page("page", request.args.get("page", "1"))
+        except ParameterError as exc:
+            errors.append(str(exc))
+            page_number = 1
         counts = service.outcome_counts(run)
         rows = service.report_page(run, outcome or None, page_number, REPORT_PAGE_SIZE)
         shown_total = counts[outcome] if outcome else run.total_orders

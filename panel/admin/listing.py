@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
+from panel.params import ParameterError, read_day, read_page, read_page_size, shown
+
 
 class ListArgs:
     """Reads list parameters from ``request.args``, collecting a message per bad value."""
@@ -25,38 +27,30 @@ class ListArgs:
         return [v for v in self.args.getlist(name) if v.strip()]
 
     def day(self, name: str, label: str) -> date | None:
-        value = self.args.get(name, "").strip()
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.errors.append(f"{label}: {value!r} is not a date (YYYY-MM-DD)")
-            return None
+        return self._read(read_day, label, self.args.get(name, ""))
 
     def choice(self, name: str, allowed, default: str) -> str:
         value = self.args.get(name, default)
         if value not in allowed:
-            self.errors.append(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+            self.errors.append(f"{name}: {shown(value)} is not one of {', '.join(allowed)}")
             return default
         return value
 
     def page(self) -> int:
-        value = self.args.get("page", "1")
-        if not value.isdigit() or int(value) < 1 or int(value) > 1_000_000:
-            self.errors.append(f"page: {value!r} is not a page number")
-            return 1
-        return int(value)
+        return self._read(read_page, "page", self.args.get("page", "1")) or 1
 
     def per_page(self) -> int:
         sizes = current_app.config["PANEL_PAGE_SIZES"]
         value = self.args.get("per_page", str(sizes[0]))
-        if not value.isdigit() or int(value) not in sizes:
-            self.errors.append(
-                f"per_page: {value!r} is not one of {', '.join(str(s) for s in sizes)}"
-            )
-            return sizes[0]
-        return int(value)
+        return self._read(read_page_size, "per_page", value, sizes) or sizes[0]
+
+    def _read(self, parser, name: str, *args):
+        """The parser's value, or None with its message kept for the page."""
+        try:
+            return parser(name, *args)
+        except ParameterError as exc:
+            self.errors.append(str(exc))
+            return None
 
     def date_range(self, start, end, label: str) -> None:
         if start and end and start > end:

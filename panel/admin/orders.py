@@ -8,8 +8,9 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
-from panel.admin.listing import ListArgs, list_url, page_url_args, row_url
+from panel.admin.listing import ListArgs, list_url, row_url
 from panel.models.order import ADDRESS_FIELDS
+from panel.params import ParameterError, read_id, read_ids, read_item_event, shown
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
@@ -34,20 +35,15 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
     return query, parsed.errors
 
 
-def _ids(values) -> list[int]:
-    if not all(v.isdigit() for v in values):
-        raise triggers.TriggerRequestError("the item ids are not numbers")
-    return [int(v) for v in values]
-
-
 def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
     """(event, shipment id or None, item ids or None) from a trigger button's form."""
     if form.get("item_event"):  # an item's own button: "<item id>:<event>"
-        item, _, event = form["item_event"].partition(":")
-        return event, None, _ids([item])
+        item_id, event = read_item_event("item_event", form["item_event"])
+        return event, None, [item_id]
     shipment = form.get("shipment", "")
     if shipment:
-        return form.get("event", ""), _ids([shipment])[0], _ids(form.getlist("item"))
+        return (form.get("event", ""), read_id("shipment", shipment),
+                read_ids("item", form.getlist("item")))
     return form.get("event", ""), None, None
 
 
@@ -64,7 +60,7 @@ class OrdersView(PanelView):
             choices=order_search.filter_choices(),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
             page_url=list_url(request.endpoint, request.args),
-            export_url=url_for(".export", **page_url_args(request.args, page=[], per_page=[])),
+            export_url=list_url("orders.export", request.args)(page=[], per_page=[]),
             row_urls={"view": row_url("orders.details", "order_id"),
                       "customer": row_url("customers.details", "customer_id"),
                       "email": row_url("communication.email", "order_id"),
@@ -84,7 +80,8 @@ class OrdersView(PanelView):
         kinds = set(request.args.getlist("kind"))
         unknown = kinds - set(timeline.KINDS)
         if unknown:
-            flash(f"History has no kind {sorted(unknown)[0]!r}; showing everything.", "error")
+            flash(f"History has no kind {shown(sorted(unknown)[0])}; showing everything.",
+                  "error")
             kinds = set()
         details = order_details.load(order_id, kinds or None)
         if details is None:
@@ -101,7 +98,7 @@ class OrdersView(PanelView):
             event, shipment_id, item_ids = _read_trigger_form(form)
             result = triggers.trigger(order_id, event, current_user, shipment_id=shipment_id,
                                       item_ids=item_ids)
-        except triggers.TriggerRequestError as exc:
+        except (ParameterError, triggers.TriggerRequestError) as exc:
             flash(f"Nothing was triggered: {exc}.", "error")
             return redirect(url_for(".details", order_id=order_id))
         category = "error" if result.error else ("success" if result.moved else "info")

@@ -10,14 +10,19 @@ from panel.admin.listing import ListArgs, list_url
 from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation
 from panel.oms.registry import current_registry
+from panel.params import ParameterError, read_ids, read_item_event
 from panel.services import reclamations as service
 from panel.services import triggers
 
 
-def _item_ids(values) -> list[int]:
-    if not all(v.isdigit() for v in values):
-        raise service.ClaimRefused("the item ids are not numbers")
-    return [int(v) for v in values]
+def _read_claim_trigger(form, claimed: list[int]) -> tuple[str, list[int]]:
+    """(event, item ids) from a reclamation's event button: one claimed item, or all."""
+    if not form.get("item_event"):
+        return form.get("event", ""), claimed
+    item_id, event = read_item_event("item_event", form["item_event"])
+    if item_id not in claimed:
+        raise triggers.TriggerRequestError("that item is not claimed here")
+    return event, [item_id]
 
 
 class ReclamationsView(PanelView):
@@ -55,9 +60,9 @@ class ReclamationsView(PanelView):
         if request.method == "POST":
             reason = request.form.get("reason", "")
             try:
-                ticked = _item_ids(request.form.getlist("item"))
+                ticked = read_ids("item", request.form.getlist("item"))
                 reclamation = service.open_reclamation(order.id, ticked, reason, current_user)
-            except service.ClaimRefused as exc:
+            except (ParameterError, service.ClaimRefused) as exc:
                 flash(f"The reclamation was not created: {exc}.", "error")
                 status = 400
                 order = db.session.get(Order, order_id)
@@ -98,19 +103,11 @@ class ReclamationsView(PanelView):
         """Event buttons that act on the claimed items only, never the rest of the order."""
         reclamation = self._reclamation(reclamation_id)
         claimed = service.claimed_item_ids(reclamation)
-        form = request.form
-        if form.get("item_event"):
-            item, _, event = form["item_event"].partition(":")
-            item_ids = [int(item)] if item.isdigit() and int(item) in claimed else None
-            if item_ids is None:
-                flash("Nothing was triggered: that item is not claimed here.", "error")
-                return redirect(url_for(".details", reclamation_id=reclamation_id))
-        else:
-            event, item_ids = form.get("event", ""), claimed
         try:
+            event, item_ids = _read_claim_trigger(request.form, claimed)
             result = triggers.trigger(reclamation.order_id, event, current_user,
                                       item_ids=item_ids)
-        except triggers.TriggerRequestError as exc:
+        except (ParameterError, triggers.TriggerRequestError) as exc:
             flash(f"Nothing was triggered: {exc}.", "error")
         else:
             flash(result.message,

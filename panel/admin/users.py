@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import inspect
 from wtforms import PasswordField, SelectField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from panel.admin.forms import AdminForm
+from panel.admin.model_views import PanelModelView
 from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
@@ -46,7 +46,7 @@ def _session_end_reason(model: User) -> str | None:
     return None
 
 
-class UsersView(ModelView):
+class UsersView(PanelModelView):
     form_base_class = AdminForm  # one CSRF scheme for the whole app (see STACK.md)
     named_filter_urls = True
     can_view_details = False
@@ -121,7 +121,7 @@ class UsersView(ModelView):
         return redirect(url_for(".edit_view", id=user.id))
 
 
-class SignInsView(ModelView):
+class SignInsView(PanelModelView):
     """Administration > Sign-ins: every login, failed login and refused attempt, newest first."""
 
     form_base_class = AdminForm

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Literal
 
 from sqlalchemy import func, or_, select
@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from panel.extensions import db
 from panel.models import Customer, Order
 from panel.services.intake_schema import Email, OptionalText, StrictModel, Text
-from panel.services.order_search import starts_with
+from panel.services.order_search import starts_with, within_days
 from panel.services.paging import ResultPage, fetch_page
 
 CUSTOMER_ORDERS_SHOWN = 50
@@ -60,14 +60,8 @@ def _filtered(query: CustomerQuery):
                 & starts_with(func.lower(Customer.last_name), parts[1].lower())
             )
         stmt = stmt.where(or_(*conditions))
-    if query.registered_from:
-        start = datetime.combine(query.registered_from, time.min, tzinfo=UTC)
-        stmt = stmt.where(Customer.created_at >= start)
-    if query.registered_to:
-        end = datetime.combine(query.registered_to + timedelta(days=1), time.min,
-                               tzinfo=UTC)
-        stmt = stmt.where(Customer.created_at < end)
-    return stmt
+    return stmt.where(
+        *within_days(Customer.created_at, query.registered_from, query.registered_to))
 
 
 def find_customers(query: CustomerQuery) -> ResultPage:

@@ -78,6 +78,18 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def within_days(column, first: date | None, last: date | None) -> list:
+    """Conditions for a UTC timestamp ``column`` to fall on the days ``first`` to ``last``,
+    both included (none for an open end). The days come from ``panel.params.read_day``,
+    whose range leaves room for the day after ``last``."""
+    conditions = []
+    if first:
+        conditions.append(column >= _day_start(first))
+    if last:
+        conditions.append(column < _day_start(last + timedelta(days=1)))
+    return conditions
+
+
 def filtered(query: OrderQuery):
     """The SELECT of orders matching the query, unsorted and unpaged."""
     stmt = select(Order)
@@ -94,11 +106,7 @@ def filtered(query: OrderQuery):
         stmt = stmt.where(Order.payment_method.in_(query.payment_methods))
     if query.open_reclamation:
         stmt = stmt.where(Order.open_reclamations > 0)
-    if query.created_from:
-        stmt = stmt.where(Order.created_at >= _day_start(query.created_from))
-    if query.created_to:
-        stmt = stmt.where(Order.created_at < _day_start(query.created_to + timedelta(days=1)))
-    return stmt
+    return stmt.where(*within_days(Order.created_at, query.created_from, query.created_to))
 
 
 def ordering(query: OrderQuery) -> tuple:
@@ -176,11 +184,8 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
     through the orders' date index would probe every recent order for a rare state."""
     in_state = (select(OrderItem.order_created_at, OrderItem.order_id)
                 .where(OrderItem.state_name == query.states[0]))
-    if query.created_from:
-        in_state = in_state.where(OrderItem.order_created_at >= _day_start(query.created_from))
-    if query.created_to:
-        in_state = in_state.where(
-            OrderItem.order_created_at < _day_start(query.created_to + timedelta(days=1)))
+    in_state = in_state.where(
+        *within_days(OrderItem.order_created_at, query.created_from, query.created_to))
     rest = filtered(replace(query, states=[], created_from=None, created_to=None))
     if rest.whereclause is not None:  # store, payment method, open reclamation
         in_state = in_state.join(Order, Order.id == OrderItem.order_id).where(rest.whereclause)
