@@ -158,3 +158,24 @@ def test_pay_issues_the_same_statements_for_1_or_30_items(app, as_role, post_ord
     agent.csrf_token()
     assert statements_of_pay(one) == statements_of_pay(thirty)
     assert set(states(app, one)) == set(states(app, thirty)) == {"paid"}
+
+
+def test_an_event_name_longer_than_any_event_is_refused_without_being_quoted_back(
+        app, as_role, post_order):
+    """Messages travel in the session cookie; an event name of thousands of random
+    characters quoted back made it larger than browsers keep (the test client warns)."""
+    import secrets
+
+    order = post_order().json
+    agent = as_role("agent")
+    name = secrets.token_hex(3000)
+    for form in ({"event": name}, {"item_event": f"{order['id']}:{name}"}):
+        page = press(agent, order, **form)
+        assert "no process has an event with a name of 6,000 characters" in page
+        assert name[:100] not in page
+    assert set(states(app, order["id"])) == {"new"}
+    selection = agent.post_form("/sales/bulk/select", {"order": str(order["id"])})
+    preview = agent.get(selection.headers["Location"], query_string={"event": name})
+    assert preview.status_code == 400
+    assert "no process has an event with a name of 6,000 characters" in \
+        preview.get_data(as_text=True)

@@ -20,7 +20,7 @@ from panel.models import BulkRun, BulkRunOrder, Order, OrderItem, Selection, Sel
 from panel.models.bulk import OUTCOMES, PENDING, RUN_RUNNING
 from panel.oms.registry import current_registry
 from panel.services.order_search import OrderQuery, filtered
-from panel.services.triggers import refusal
+from panel.services.triggers import TriggerRequestError, refusal, requested_event
 
 MAX_TICKED = 1000  # a page has at most 100 rows; more ids than this is not a page's ticks
 REPORT_COLUMNS = ("#", "Order Reference", "Outcome", "Items moved", "Items skipped",
@@ -169,9 +169,11 @@ def _matching_condition(pairs: set[tuple[str, str]]):
 
 
 def check_event(selection: Selection, event: str, groups=None) -> str:
-    event = (event or "").strip()
-    if not event:
-        raise BulkError("choose an event")
+    """The event, if some item of the selection can take it by hand now; else BulkError."""
+    try:
+        event = requested_event(event)
+    except TriggerRequestError as exc:
+        raise BulkError(str(exc)) from None
     choices = event_choices(selection, groups)
     if event not in choices:
         offered = ", ".join(f'"{e}"' for e in choices) or "none"

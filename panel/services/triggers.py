@@ -13,6 +13,23 @@ class TriggerRequestError(ValueError):
     """The request names no event, or items or a shipment that are not the order's."""
 
 
+# The longest event name the log and history columns hold. A longer one cannot be an event
+# of any process, and is not quoted back: messages travel in the session cookie's flashes.
+MAX_EVENT_NAME = 100
+
+
+def requested_event(event: str) -> str:
+    """The event name a button or form sent, trimmed; TriggerRequestError when it is empty
+    or longer than any event can be."""
+    event = (event or "").strip()
+    if not event:
+        raise TriggerRequestError("choose an event to trigger")
+    if len(event) > MAX_EVENT_NAME:
+        raise TriggerRequestError(f"no process has an event with a name of {len(event):,} "
+                                  f"characters (at most {MAX_EVENT_NAME})")
+    return event
+
+
 def actor_of(user) -> str:
     return f"{user.name} <{user.email}>"
 
@@ -58,9 +75,7 @@ def _require_manual(order_id: int, event: str) -> None:
 def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
             item_ids: list[int] | None = None) -> engine.TriggerResult:
     """Trigger ``event`` for the whole order, a shipment (ticked items or all) or items."""
-    event = event.strip()
-    if not event:
-        raise TriggerRequestError("choose an event to trigger")
+    event = requested_event(event)
     reason = refusal(user, event)
     if reason:
         raise TriggerRequestError(reason)
