@@ -46,13 +46,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from panel import auth, errors, plugins, security
     from panel.admin import init_admin
-    from panel.api import api
+    from panel.api import api, problems
     from panel.cli import register_commands
     from panel.formatting import register_filters
 
     plugins.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    problems.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api, url_prefix="/api/v1")
     csrf.exempt(api)
