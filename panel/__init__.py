@@ -10,6 +10,7 @@ from flask import Flask
 from panel import config as panel_config
 from panel.db_liveness import drop_closed_connections
 from panel.extensions import csrf, db, login_manager, mail, migrate
+from panel.request_body import PanelRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 hookimpl = pluggy.HookimplMarker("panel")
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "panel" / "static"),
     )
+    app.request_class = PanelRequest
     app.config.from_mapping(panel_config.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
