@@ -24,9 +24,11 @@ class CappedBody(io.RawIOBase):
         self._left = limit
 
     def readable(self) -> bool:
+        """Tell ``io`` that this stream is for reading."""
         return True
 
     def readinto(self, buffer) -> int:
+        """Read into ``buffer`` up to the limit; at the limit, raise 413 if the body goes on."""
         try:
             if self._left <= 0:
                 if self._stream.read(1):
