@@ -13,6 +13,12 @@ from panel.models import Order
 from tests.conftest import order_payload
 
 
+@pytest.fixture
+def app_config():
+    """A small body limit, so the 413 test sends little."""
+    return {"MAX_CONTENT_LENGTH": 2000}
+
+
 def count_orders(app):
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(Order))
@@ -50,11 +56,6 @@ def test_post_on_the_document_is_a_json_405(client):
     assert problem_of(response, 405)["message"] == (
         "POST is not allowed here; this endpoint takes GET.")
     assert "GET" in response.headers["Allow"]
-
-
-@pytest.fixture
-def app_config():
-    return {"MAX_CONTENT_LENGTH": 2000}
 
 
 def test_a_body_over_the_limit_is_a_json_413_and_nothing_is_stored(app, client, api_token):
