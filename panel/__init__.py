@@ -11,6 +11,7 @@ from panel import config as panel_config
 from panel.db_liveness import drop_closed_connections
 from panel.extensions import csrf, db, login_manager, mail, migrate
 from panel.params import IdConverter
+from panel.request_body import PanelRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 hookimpl = pluggy.HookimplMarker("panel")
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Every <int:...> of a route is a database id: refuse the rest before a view sees it.
     # (Rules take their converters when they are added, so this comes before any route.)
     app.url_map.converters["int"] = IdConverter
+    app.request_class = PanelRequest
     app.config.from_mapping(panel_config.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
@@ -50,13 +52,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from panel import auth, errors, plugins, security
     from panel.admin import init_admin
-    from panel.api import api
+    from panel.api import api, problems
     from panel.cli import register_commands
     from panel.formatting import register_filters
 
     plugins.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    problems.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api, url_prefix="/api/v1")
     csrf.exempt(api)

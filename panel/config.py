@@ -54,6 +54,19 @@ def parse_mapping(raw: str) -> dict[str, str]:
     return result
 
 
+def trusted_hosts(raw: str | None) -> list[str] | None:
+    """Parse PANEL_TRUSTED_HOSTS (``panel.example.com,.example.org``) into Flask's
+    TRUSTED_HOSTS; unset or blank is None, which lets any host through."""
+    names = _names((raw or "").lower())  # Werkzeug compares them case-sensitively
+    for name in names:
+        if any(char in name for char in "/:@*") or any(char.isspace() for char in name):
+            raise RuntimeError(
+                f"PANEL_TRUSTED_HOSTS: {name!r} is not a host name. List names without scheme, "
+                "port or path, comma-separated: panel.example.com, or .example.org for that "
+                "domain and all its subdomains.")
+    return list(names) or None
+
+
 def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "panel.sqlite3")
 
@@ -80,6 +93,8 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("PANEL_DATABASE_URL")
         or default_database_url(instance_path),
         "PANEL_PROXY_HOPS": _int("PANEL_PROXY_HOPS", 0),
+        # Host names the panel answers to (after ProxyFix: X-Forwarded-Host); None is any.
+        "TRUSTED_HOSTS": trusted_hosts(env.get("PANEL_TRUSTED_HOSTS")),
         "PANEL_DEFAULT_PROCESS": env.get("PANEL_DEFAULT_PROCESS", "DefaultOrder01"),
         "PANEL_PAYMENT_PROCESSES": parse_mapping(env.get("PANEL_PAYMENT_PROCESSES", "")),
         "PANEL_PAGE_SIZES": (10, 25, 50, 100),
@@ -128,6 +143,13 @@ def check_production(config) -> None:
             "random key. Set PANEL_SECRET_KEY to a long random value, the same on every "
             "machine (for example the output of "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append(
+            "PANEL_TRUSTED_HOSTS is not set, so the panel would answer to any Host header and "
+            "build its links from it (redirects, an order's url in the API). Set "
+            "PANEL_TRUSTED_HOSTS to the host name(s) the panel is served under, "
+            "comma-separated (for example panel.example.com)."
         )
     problem = _sqlite_problem(config.get("SQLALCHEMY_DATABASE_URI", ""))
     if problem:

@@ -1,5 +1,6 @@
 """POST /api/v1/orders: validation, idempotency, linking customers, totals and units."""
 import copy
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -324,3 +325,49 @@ def test_an_order_whose_total_would_not_fit_is_refused_by_name(app, post_order):
     assert "the order's subtotal is larger than 2,147,483,647 minor units" in messages
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+# --- created_at: an order from a real storefront, never one from the far past or future ---
+
+RANGE = "must be from 2000-01-01T00:00:00Z to 15 minutes after the server's clock"
+
+
+def iso(moment):
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("created_at, why", [
+    ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00 is before 2000"),
+    ("0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00+05:00 is before 2000"),
+    ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00+00:00 is before 2000"),
+    ("1999-12-31T23:59:59Z", "1999-12-31T23:59:59+00:00 is before 2000"),
+    ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59+00:00 is in the future"),
+    (lambda now: iso(now + timedelta(minutes=20)), "is in the future"),
+])
+def test_created_at_outside_the_accepted_range_is_refused(app, post_order, created_at, why):
+    if callable(created_at):
+        created_at = created_at(datetime.now(UTC))
+    response = post_order(order_payload(created_at=created_at))
+    message = errors_of(response)["created_at"]
+    assert message.startswith(RANGE + "; ") and why in message, message
+    assert count(app, Order) == 0 and count(app, OrderItem) == 0 and count(app, Customer) == 0
+
+
+@pytest.mark.parametrize("created_at", [
+    "2000-01-01T00:00:00Z",
+    "2000-01-01T00:00:00",  # no offset: UTC
+    "2000-01-01T01:00:00+01:00",
+    lambda now: iso(now + timedelta(minutes=10)),  # a storefront's clock a little ahead
+])
+def test_created_at_inside_the_range_is_stored(app, post_order, created_at):
+    if callable(created_at):
+        created_at = created_at(datetime.now(UTC))
+    response = post_order(order_payload(created_at=created_at))
+    assert response.status_code == 201, response.json
+    assert count(app, Order) == 1
+
+
+def test_openapi_document_states_the_created_at_range(client):
+    order = client.get("/api/v1/openapi.json").json["components"]["schemas"]["OrderIn"]
+    description = order["properties"]["created_at"]["description"]
+    assert "from 2000-01-01T00:00:00Z to 15 minutes after the server's clock" in description

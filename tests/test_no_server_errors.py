@@ -50,6 +50,7 @@ from werkzeug.routing import RequestRedirect
 
 from panel.extensions import db
 from panel.models import OrderItem, OutboundEmail, User
+from panel.request_body import PanelRequest
 from tests.conftest import PASSWORD, order_payload, password_hash
 
 # Left out, and why. The API blueprint: test_api_fuzz drives it from its OpenAPI document.
@@ -152,7 +153,9 @@ class RememberingDict(ImmutableMultiDict):
         return super().__contains__(key)
 
 
-class RememberingRequest(flask.Request):
+class RememberingRequest(PanelRequest):
+    """The panel's own request class, remembering the names a view asks for."""
+
     parameter_storage_class = RememberingDict
 
 

@@ -78,7 +78,10 @@ def openapi_document() -> dict:
             "title": "Order Panel intake API",
             "version": "1",
             "description": "Storefronts push orders here. Amounts are integers in the "
-            "minor unit of the order's currency.",
+            "minor unit of the order's currency. One-line text fields take no control "
+            "character (CR, LF and TAB included) and no bidirectional embedding, override or "
+            "isolate, and need a visible character; cart_note and an address's comment may "
+            "also hold line breaks and tabs. Every error is a Problem body.",
         },
         "paths": {
             "/api/v1/orders": {
@@ -100,10 +103,12 @@ def openapi_document() -> dict:
                             "content": accepted,
                             "headers": location,
                         },
-                        "400": problem("The body is not JSON."),
+                        "400": problem("The body is not JSON (malformed_json), or the "
+                                       "host name is not trusted (untrusted_host)."),
                         "401": problem("No token, or an unknown one.", headers=challenge),
                         "409": problem("The reference is taken by an order with other content."),
-                        "413": problem("The body is larger than the server accepts "
+                        "413": problem("The body, with a Content-Length or chunked, is "
+                                       "larger than the server accepts "
                                        "(PANEL_MAX_REQUEST_BYTES)."),
                         "415": problem("The body is not application/json."),
                         "422": problem("Invalid fields, each named by its path.",

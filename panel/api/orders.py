@@ -7,19 +7,11 @@ from flask import Blueprint, jsonify, request, url_for
 from pydantic import ValidationError
 
 from panel.api.openapi import openapi_document
+from panel.api.problems import problem
 from panel.services import api_tokens, intake
 from panel.services.intake_schema import OrderIn, error_list, nul_character_errors
 
 api = Blueprint("api", __name__)
-
-
-def problem(status: int, error: str, message: str, **extra):
-    body = {"error": error, "message": message, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="order-panel"'
-    return response
 
 
 @api.before_request
@@ -33,21 +25,6 @@ def require_token():
     if api_tokens.token_for(presented.strip()) is None:
         return problem(401, "unauthorized", "The API token is unknown or revoked.")
     return None
-
-
-@api.errorhandler(404)
-def not_found(exc):
-    return problem(404, "not_found", "There is no such API endpoint.")
-
-
-@api.errorhandler(405)
-def method_not_allowed(exc):
-    return problem(405, "method_not_allowed", f"{request.method} is not allowed here.")
-
-
-@api.errorhandler(413)
-def too_large(exc):
-    return problem(413, "too_large", "The request body is too large.")
 
 
 @api.post("/orders")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -23,36 +23,38 @@ from pydantic import (
     model_validator,
 )
 
+from panel.services import text_fields
+
 MAX_UNITS_PER_ORDER = 1000
 SALUTATIONS = ("Mr", "Mrs", "Dr", "Ms", "n/a")
 
 
-def _email(value: str) -> str:
-    value = value.strip()
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain or domain.startswith(".") or " " in value:
-        raise ValueError("is not a valid email address")
-    return value.lower()
-
-
-def _not_blank(value: str) -> str:
+def _one_line(value: str) -> str:
+    text_fields.single_line(value)
     value = value.strip()
     if not value:
         raise ValueError("must not be empty")
-    return value
+    return text_fields.readable(value)
 
 
-def _strip_or_none(value: str | None) -> str | None:
+def _optional_one_line(value: str | None) -> str | None:
     if value is None:
         return None
-    value = value.strip()
-    return value or None
+    value = text_fields.single_line(value).strip()
+    return text_fields.readable(value) if value else None
+
+
+def _optional_multi_line(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = text_fields.multi_line(value).strip()
+    return text_fields.readable(value) if value else None
 
 
 Email = Annotated[StrictStr, Field(max_length=254, json_schema_extra={"format": "email"}),
-                  AfterValidator(_email)]
-# Documented for API clients (and request generators); _not_blank is what enforces it.
-_NOT_BLANK = {"pattern": r"\S"}
+                  AfterValidator(text_fields.email_address)]
+
+
 def _integral_number(value):
     """JSON Schema counts 12.0 as an integer, so the API does too; 12.5 stays an error."""
     if isinstance(value, float) and value.is_integer():
@@ -78,17 +80,58 @@ TAX_RATE_SCHEMA = {"anyOf": [
 
 
 def Text(max_length: int):  # noqa: N802 - reads as a type in the models below
-    """A required string of at most ``max_length`` characters, not only blanks."""
-    return Annotated[StrictStr, Field(max_length=max_length, json_schema_extra=_NOT_BLANK),
-                     AfterValidator(_not_blank)]
+    """A required single line of at most ``max_length`` characters that a person can read:
+    no control or bidirectional control characters, not only blanks or invisible ones."""
+    return Annotated[
+        StrictStr,
+        Field(max_length=max_length,
+              json_schema_extra={"pattern": text_fields.ONE_LINE_PATTERN}),
+        AfterValidator(_one_line),
+    ]
 
 
 def OptionalText(max_length: int):  # noqa: N802
-    """An optional string; blank counts as absent."""
+    """An optional single line, by the rules of ``Text``; blank counts as absent."""
     return Annotated[
-        Annotated[StrictStr, Field(max_length=max_length)] | None,
-        AfterValidator(_strip_or_none),
+        Annotated[StrictStr, Field(
+            max_length=max_length,
+            json_schema_extra={"pattern": text_fields.OPTIONAL_ONE_LINE_PATTERN})] | None,
+        AfterValidator(_optional_one_line),
     ]
+
+
+def OptionalNote(max_length: int):  # noqa: N802
+    """Optional free text over several lines: line breaks and tabs are allowed, other control
+    and the bidirectional control characters are not; blank counts as absent."""
+    return Annotated[
+        Annotated[StrictStr, Field(
+            max_length=max_length,
+            json_schema_extra={"pattern": text_fields.OPTIONAL_MULTI_LINE_PATTERN})] | None,
+        AfterValidator(_optional_multi_line),
+    ]
+
+
+# When an order may have been placed: imported history reaches back to 2000 (anything earlier
+# is a typo or a default such as year 1 or the Unix epoch); the newest is the server's clock
+# plus the skew a storefront's clock may have. A date far ahead would head the list for ever.
+EARLIEST_ORDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=15)
+ORDER_TIME_RANGE = (f"from {EARLIEST_ORDER_TIME:%Y-%m-%dT%H:%M:%SZ} to "
+                    f"{CLOCK_SKEW.seconds // 60} minutes after the server's clock")
+
+
+def _plausible_order_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if moment < EARLIEST_ORDER_TIME:
+        raise ValueError(f"must be {ORDER_TIME_RANGE}; "
+                         f"{value.isoformat()} is before {EARLIEST_ORDER_TIME.year}")
+    now = datetime.now(UTC)
+    if moment > now + CLOCK_SKEW:
+        raise ValueError(f"must be {ORDER_TIME_RANGE}; {value.isoformat()} is in the future "
+                         f"(the server's clock says {now:%Y-%m-%dT%H:%M:%SZ})")
+    return value
 
 
 class StrictModel(BaseModel):
@@ -116,7 +159,7 @@ class AddressIn(StrictModel):
     phone: OptionalText(40) = None
     cell_phone: OptionalText(40) = None
     description: OptionalText(255) = None
-    comment: OptionalText(5000) = None
+    comment: OptionalNote(5000) = None
 
 
 class CustomerIn(StrictModel):
@@ -175,12 +218,17 @@ class OrderIn(StrictModel):
     store: Annotated[StrictStr, Field(pattern=r"^[A-Z][A-Z0-9_]{1,15}$", examples=["DE"])]
     currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
     locale: Annotated[StrictStr, Field(pattern=r"^[a-z]{2}(_[A-Z]{2})?$", examples=["de_DE"])]
-    created_at: datetime | None = None
+    created_at: Annotated[
+        datetime | None,
+        Field(description="When the customer ordered, in ISO 8601 (UTC when it has no offset); "
+                          f"accepted {ORDER_TIME_RANGE}. Absent: the time of receipt."),
+        AfterValidator(_plausible_order_time),
+    ] = None
     customer: CustomerIn
     billing_address: AddressIn
     shipments: Annotated[list[ShipmentIn], Field(min_length=1, max_length=20)]
     payment: PaymentIn
-    cart_note: OptionalText(10000) = None
+    cart_note: OptionalNote(10000) = None
 
     @model_validator(mode="after")
     def _units_and_payment(self):

@@ -69,6 +69,7 @@ def panel_environment(database_url: str, **extra: str) -> dict:
         "PANEL_DATABASE_URL": database_url,
         "MAIL_SUPPRESS_SEND": "true",
         "PANEL_LOGIN_MAX_FAILURES": "3",
+        "PANEL_TRUSTED_HOSTS": HOST,
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     env.update(extra)

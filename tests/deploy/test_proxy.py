@@ -224,3 +224,56 @@ def test_with_no_trusted_hops_the_forwarded_headers_count_for_nothing(
     assert failed.status == 400
     # The address is nginx's, the peer: neither the client's nor the one it wrote.
     assert addresses_of(db_engine, "untrusted%") == [PROXY_ADDRESS]
+
+
+def orders_with_reference(engine, reference: str) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM sales_order WHERE order_reference = :r"),
+                           {"r": reference})
+
+
+def test_a_foreign_host_is_refused_through_the_proxy(stack, accounts, db_engine):
+    # nginx passes any Host on (its one server block takes them all); the app, told
+    # PANEL_TRUSTED_HOSTS=panel.example.test, refuses the others before building a link.
+    client = Client(stack, source="127.0.0.8")
+    page = client.get("/backoffice/sales/orders/", Host="evil.example")
+    assert page.status == 400
+    assert page.header("Location") is None
+    assert "is not trusted" in page.text
+
+    created = client.request(
+        "POST", "/backoffice/api/v1/orders",
+        json.dumps(order_payload(order_reference="EVIL-HOST-1")).encode(),
+        {"Host": "evil.example", "Content-Type": "application/json",
+         "Authorization": f"Bearer {accounts['token']}"})
+    assert created.status == 400
+    assert created.header("Content-Type") == "application/json"
+    assert json.loads(created.body)["error"] == "untrusted_host"
+    assert created.header("Location") is None and b"evil.example" not in created.body
+    assert orders_with_reference(db_engine, "EVIL-HOST-1") == 0
+
+
+def test_a_forwarded_host_a_client_writes_is_replaced_by_nginx(stack, accounts, db_engine):
+    created = Client(stack, source="127.0.0.9").request(
+        "POST", "/backoffice/api/v1/orders",
+        json.dumps(order_payload(order_reference="FWD-HOST-1")).encode(),
+        {"X-Forwarded-Host": "evil.example", "Content-Type": "application/json",
+         "Authorization": f"Bearer {accounts['token']}"})
+    assert created.status == 201, created.text
+    order = json.loads(created.body)
+    assert order["url"] == f"{PUBLIC}/backoffice/sales/orders/{order['id']}"
+    assert created.header("Location") == order["url"]
+
+
+def test_api_errors_answer_json_through_the_proxy(stack):
+    client = Client(stack, source="127.0.0.10")
+    missing = client.get("/backoffice/api/v2/orders")
+    assert missing.status == 404
+    assert missing.header("Content-Type") == "application/json"
+    assert json.loads(missing.body) == {
+        "error": "not_found", "message": "There is no such API endpoint; the API is described "
+        "at /backoffice/api/v1/openapi.json."}
+    wrong_method = client.get("/backoffice/api/v1/orders")
+    assert wrong_method.status == 405
+    assert json.loads(wrong_method.body)["error"] == "method_not_allowed"
+    assert "POST" in wrong_method.header("Allow")

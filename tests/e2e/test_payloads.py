@@ -35,11 +35,14 @@ JS_URL = "javascript:alert(1)"
 SSTI = "{{7*7}}"
 SSTI_CONFIG = "{{ config }}"
 TEXTAREA = "</textarea><script>alert(1)</script>"
-# Right-to-left override, Hebrew, Arabic, combining marks, astral-plane characters.
-RTL = "\u202eשלום עולם مرحبا بالعالم Z\u0351\u0358alg\u0336o 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🚀\u202c end"
+# Right-to-left marks, Hebrew, Arabic, combining marks, astral-plane characters. (Not the
+# bidirectional overrides: the intake fields and address forms refuse those, see
+# tests/test_text_fields.py.)
+RTL = "\u200fשלום עולם مرحبا بالعالم Z\u0351\u0358alg\u0336o 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🚀\u200e end"
 RTL_LONG = " ".join([RTL] * 60)  # about 3,000 characters
-# An email address has no spaces; the same attack without one.
-SVG_EMAIL = "'><svg/onload=alert(1)>@example.com"
+# An email address has no spaces, and no < or > before its @ (they would open an address of
+# their own in a To header): an attribute break-out made of what an address may hold.
+ATTR_EMAIL = "'onfocus='alert`1`'autofocus='@example.com"
 
 PAYLOADS = {
     "script": SCRIPT, "img": IMG, "svg": SVG, "js-url": JS_URL, "ssti": SSTI,
@@ -169,7 +172,7 @@ def carrying(value: str) -> dict[str, str]:
 def api_order() -> dict:
     """An order whose every free-text field that the API takes carries payloads."""
     payload = order_payload(order_reference="XSS-1", cart_note=MULTI_LINE)
-    payload["customer"].update(email=SVG_EMAIL, first_name=SCRIPT, last_name=IMG, phone=JS_URL)
+    payload["customer"].update(email=ATTR_EMAIL, first_name=SCRIPT, last_name=IMG, phone=JS_URL)
     payload["billing_address"].update(
         first_name=SSTI, middle_name=SVG, last_name=SSTI_CONFIG, address1=TEXTAREA,
         address2=JS_URL, company=IMG, city=RTL, phone=SCRIPT, email="bill@example.com",
@@ -224,13 +227,13 @@ def test_api_payloads_are_text_on_every_page(app, page, live_server, accounts, p
     probe.open("/sales/orders/", "Overview of Orders")
     row = '#orders-table tr[data-order-reference="XSS-1"]'
     probe.text("orders-list customer", f"{row} a.customer-link", carrying(customer_name))
-    probe.text("orders-list email", f"{row} a.email-link", {"svg-email": SVG_EMAIL})
-    TALLY.add(("svg-email", "orders-list email"))
+    probe.text("orders-list email", f"{row} a.email-link", {"attr-email": ATTR_EMAIL})
+    TALLY.add(("attr-email", "orders-list email"))
 
     # View Order
     probe.open(f"/sales/orders/{order_id}", "View Order: XSS-1")
     probe.text("order customer-name", "#customer-name", carrying(customer_name))
-    probe.text("order customer-email", "#customer-email", {"svg-email": SVG_EMAIL})
+    probe.text("order customer-email", "#customer-email", {"attr-email": ATTR_EMAIL})
     billing = api_order()["billing_address"]
     probe.text("order billing-address", "#billing-address",
                carrying(" ".join(billing[k] for k in
@@ -252,13 +255,13 @@ def test_api_payloads_are_text_on_every_page(app, page, live_server, accounts, p
     customer_id = int(page.locator("#customer-reference").get_attribute("href").rsplit("/", 1)[1])
     probe.open("/customers/", "Customers")
     probe.text("customers-list row", "#customers-table tbody", {
-        "script": SCRIPT, "img": IMG, "svg-email": SVG_EMAIL})
+        "script": SCRIPT, "img": IMG, "attr-email": ATTR_EMAIL})
     probe.open(f"/customers/{customer_id}", "View Customer")
     expect(page.locator("#first-name")).to_have_text(SCRIPT)
     expect(page.locator("#last-name")).to_have_text(IMG)
-    expect(page.locator("#email")).to_have_text(SVG_EMAIL)
+    expect(page.locator("#email")).to_have_text(ATTR_EMAIL)
     probe.text("customer profile", "#customer-profile",
-               {"script": SCRIPT, "img": IMG, "svg-email": SVG_EMAIL, "js-url": JS_URL})
+               {"script": SCRIPT, "img": IMG, "attr-email": ATTR_EMAIL, "js-url": JS_URL})
     probe.text("customer addresses", "#addresses tbody", carrying(
         " ".join(billing[k] for k in ("first_name", "last_name", "address1", "address2",
                                       "company", "city"))))
@@ -267,8 +270,8 @@ def test_api_payloads_are_text_on_every_page(app, page, live_server, accounts, p
     probe.open(f"/customers/{customer_id}/edit")
     probe.value("customer-edit first_name", "#f-first_name", SCRIPT, {"script": SCRIPT})
     probe.value("customer-edit last_name", "#f-last_name", IMG, {"img": IMG})
-    probe.value("customer-edit email", "#f-email", SVG_EMAIL, {})
-    TALLY.add(("svg-email", "customer-edit email"))
+    probe.value("customer-edit email", "#f-email", ATTR_EMAIL, {})
+    TALLY.add(("attr-email", "customer-edit email"))
     probe.value("customer-edit phone", "#f-phone", JS_URL, {"js-url": JS_URL})
     probe.open(f"/customers/{customer_id}")
     page.locator("#addresses tbody a", has_text="Edit").click()
@@ -298,9 +301,9 @@ def test_api_payloads_are_text_on_every_page(app, page, live_server, accounts, p
 
     # Send-email page: the To field's value
     probe.open(f"/sales/messages/{order_id}/email", "Send email to customer: XSS-1")
-    probe.value("email-form to", "#email-to", f"{customer_name} <{SVG_EMAIL}>",
+    probe.value("email-form to", "#email-to", f"{customer_name} <{ATTR_EMAIL}>",
                 carrying(customer_name))
-    TALLY.add(("svg-email", "email-form to"))
+    TALLY.add(("attr-email", "email-form to"))
 
     # Reclamation: create (reason), list, details, close (note), search
     probe.open(f"/sales/reclamations/new/{order_id}", "Create Reclamation")
@@ -315,11 +318,11 @@ def test_api_payloads_are_text_on_every_page(app, page, live_server, accounts, p
     expect(page.locator("#reclamation-reason")).to_have_text(MULTI_LINE, use_inner_text=True)
     probe.text("reclamation reason", "#reclamation-reason", ALL)
     probe.text("reclamation customer", "#reclamation-details", {
-        **carrying(customer_name), "svg-email": SVG_EMAIL})
+        **carrying(customer_name), "attr-email": ATTR_EMAIL})
     probe.text("reclamation items", "#claimed-items tbody", {**ONE_LINE_SET})
     probe.open("/sales/reclamations/", "Overview of Reclamations")
     probe.text("reclamations-list row", "#reclamations-table tbody", {
-        **carrying(customer_name), "svg-email": SVG_EMAIL})
+        **carrying(customer_name), "attr-email": ATTR_EMAIL})
     page.fill("#q", SCRIPT)
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"q="))
