@@ -1,5 +1,5 @@
 """One password policy (NIST SP 800-63B) wherever a password is set, and back-office
-accounts only for real email addresses."""
+accounts only for real email addresses and names that can stand in the history."""
 from __future__ import annotations
 
 import pytest
@@ -112,3 +112,18 @@ def test_the_demo_login_meets_the_policy(app, runner):
     password = result.output.strip().rsplit(" / ", 1)[1]
     assert passwords.problem(password, email="demo@example.org", name="Demo Admin") is None
     assert PanelClient(app.test_client()).login("demo@example.org", password).status_code == 302
+
+
+@pytest.mark.parametrize("name", ["\x1b[31mRed\x1b[0m", "Eve\r\nAdmin", "\u200b\u200b",
+                                  "Mallory\u202egnp.exe"])
+def test_users_get_names_that_can_stand_in_the_history(app, runner, as_role, name):
+    result = runner.invoke(args=["users", "create", "--email", "new.agent@example.org",
+                                 "--name", name, "--role", "agent", "--password", GOOD])
+    assert result.exit_code == 1 and "name contains" in result.output
+    admin = as_role("admin")
+    before = user_count(app)
+    response = admin.post_form("/administration/users/new/", {
+        "email": "new.agent@example.org", "name": name, "role": "agent", "active": "y",
+        "password": GOOD})
+    assert "The name contains" in response.get_data(as_text=True)
+    assert user_count(app) == before

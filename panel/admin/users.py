@@ -13,8 +13,8 @@ from panel.admin.model_views import PanelModelView
 from panel.extensions import db
 from panel.models import User
 from panel.models.user import ROLES
-from panel.services import passwords, sessions
-from panel.services.emails import email_address
+from panel.services import passwords, sessions, users
+from panel.services.text_fields import email_address
 
 
 def _valid_email(form, field) -> None:
@@ -22,6 +22,13 @@ def _valid_email(form, field) -> None:
         email_address(field.data or "")
     except ValueError as exc:
         raise ValidationError(f"The email {exc}.") from None
+
+
+def _valid_name(form, field) -> None:
+    try:
+        users.checked_name(field.data or "")
+    except users.UserError as exc:
+        raise ValidationError(f"The {exc}.") from None
 
 
 def _password_policy(form, field) -> None:
@@ -74,7 +81,7 @@ class UsersView(PanelModelView):
     form_args = {
         "role": {"choices": list(ROLES)},
         "email": {"validators": [InputRequired(), Length(max=254), _valid_email]},
-        "name": {"validators": [InputRequired(), Length(max=100)]},
+        "name": {"validators": [InputRequired(), Length(max=100), _valid_name]},
     }
 
     def is_accessible(self) -> bool:

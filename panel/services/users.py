@@ -8,7 +8,7 @@ from panel.models import User
 from panel.models.base import utcnow
 from panel.models.user import ROLES
 from panel.services import passwords, sessions
-from panel.services.emails import email_address
+from panel.services.text_fields import email_address, readable, single_line
 
 # Checked against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -22,12 +22,31 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+MAX_EMAIL_LENGTH = 254
+
+
 def checked_email(email: str) -> str:
     """The email, normalised, if it can be a back-office login; else UserError saying why."""
+    if len(email.strip()) > MAX_EMAIL_LENGTH:
+        raise UserError(f"the email must be at most {MAX_EMAIL_LENGTH} characters long")
     try:
         return email_address(email)
     except ValueError as exc:
         raise UserError(f"{email.strip()!r} {exc}") from None
+
+
+def checked_name(name: str) -> str:
+    """The name, trimmed, if it can stand in the history as who did something; else
+    UserError saying why."""
+    name = name.strip()
+    if not name:
+        raise UserError("name must not be empty")
+    if len(name) > 100:
+        raise UserError("name must be at most 100 characters long")
+    try:
+        return readable(single_line(name))
+    except ValueError as exc:
+        raise UserError(f"name {exc}") from None
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
@@ -35,11 +54,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     email = checked_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    name = name.strip()
-    if not name:
-        raise UserError("name must not be empty")
-    if len(name) > 100:
-        raise UserError("name must be at most 100 characters long")
+    name = checked_name(name)
     try:
         passwords.check(password, email=email, name=name)
     except passwords.PasswordRejected as exc:
