@@ -43,8 +43,12 @@ def test_comment_appears_at_once_with_author_and_time(app, as_role, order_id):
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", comments)
 
 
-@pytest.mark.parametrize("message, reason", [("   ", "the message is empty"),
-                                             ("x" * 10_001, "at most 10,000 are allowed")])
+@pytest.mark.parametrize("message, reason", [
+    ("   ", "the message is empty"),
+    ("x" * 10_001, "at most 10,000 are allowed"),
+    ("ring \x07 the bell", "the message contains a control character (U+0007, bell)"),
+    ("file \u202egnp.exe", "the message contains a bidirectional control character"),
+])
 def test_empty_or_overlong_comment_is_refused(app, as_role, order_id, message, reason):
     agent = as_role("agent")
     page = text(agent, agent.post_form(f"/sales/messages/{order_id}/comments",
@@ -130,7 +134,12 @@ def test_sandbox_refuses_reaching_into_the_app(app, as_role, order_id):
 
 
 @pytest.mark.parametrize("form, reason", [
-    ({"subject": "Two\nlines", "body": "x"}, "the subject must be one line"),
+    ({"subject": "Two\nlines", "body": "x"},
+     "the subject contains a control character (U+000A, line feed)"),
+    ({"subject": "Hi", "body": "Dear \x1b[31mcustomer"},
+     "the message contains a control character (U+001B, escape)"),
+    ({"subject": "Invoice \u202efdp.exe", "body": "x"},
+     "the subject contains a bidirectional control character"),
     ({"subject": "", "body": "x"}, "the subject is empty"),
     ({"subject": "Hi", "body": "  "}, "the message is empty"),
 ])

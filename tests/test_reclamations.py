@@ -90,6 +90,14 @@ def test_a_reason_is_required(app, as_role, order):
     assert count(app, Reclamation) == 0
 
 
+@pytest.mark.parametrize("reason", ["broken \x1b[2J", "see \u202etxt.exe"])
+def test_a_reason_with_control_or_bidi_characters_is_refused(app, as_role, order, reason):
+    response = claim(as_role("agent"), order, order["items"][:1], reason=reason)
+    assert response.status_code == 400
+    assert "the reason contains a" in response.get_data(as_text=True)
+    assert count(app, Reclamation) == 0
+
+
 def test_rule_not_already_claimed_blocks_and_explains(app, as_role, order):
     agent = as_role("agent")
     claim(agent, order, order["items"][:1])
@@ -157,6 +165,17 @@ def test_close_with_a_note_is_final(app, as_role, order):
     assert claim(agent, order, order["items"][:1]).status_code == 302
     history = page_text(agent, agent.get(f"/sales/orders/{order['id']}"))
     assert "Agent User closed" in history
+
+
+def test_a_close_note_with_a_control_character_is_refused_and_the_claim_stays_open(
+        app, as_role, order):
+    agent = as_role("agent")
+    claim(agent, order, order["items"][:1])
+    page = page_text(agent, agent.post_form("/sales/reclamations/1/close",
+                                            {"note": "\x07done"}))
+    assert "Not closed: the note contains a control character (U+0007, bell)" in page
+    with app.app_context():
+        assert db.session.get(Reclamation, 1).state == "open"
 
 
 def test_reclamation_triggers_act_on_claimed_items_only(app, as_role, order):

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.models import Comment, Order
+from panel.services.text_fields import multi_line
 
 MAX_COMMENT = 10_000
 
@@ -21,6 +22,10 @@ def add_comment(order_id: int, message: str, user) -> Comment:
     if len(text) > MAX_COMMENT:
         raise CommentRefused(f"the message is {len(text):,} characters long; "
                              f"at most {MAX_COMMENT:,} are allowed")
+    try:
+        multi_line(text)
+    except ValueError as exc:
+        raise CommentRefused(f"the message {exc}") from None
     if db.session.get(Order, order_id) is None:
         raise CommentRefused(f"there is no order #{order_id}")
     comment = Comment(order_id=order_id, author_id=user.id, author_name=user.name,

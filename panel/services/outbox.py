@@ -17,6 +17,7 @@ from panel.locking import lock_row
 from panel.models import Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import email_templates
+from panel.services.text_fields import multi_line, single_line
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=1)  # then 2, 4, 8 minutes
@@ -37,8 +38,10 @@ def check(order: Order, subject: str, body: str) -> dict:
     subject = (subject or "").strip()
     if not subject:
         raise EmailRefused("the subject is empty")
-    if "\n" in subject or "\r" in subject:
-        raise EmailRefused("the subject must be one line")
+    try:
+        single_line(subject)
+    except ValueError as exc:
+        raise EmailRefused(f"the subject {exc}") from None
     if len(subject) > MAX_SUBJECT:
         raise EmailRefused(f"the subject is longer than {MAX_SUBJECT} characters")
     body = (body or "").replace("\r\n", "\n")
@@ -46,6 +49,10 @@ def check(order: Order, subject: str, body: str) -> dict:
         raise EmailRefused("the message is empty")
     if len(body) > MAX_BODY:
         raise EmailRefused(f"the message is longer than {MAX_BODY:,} characters")
+    try:
+        multi_line(body)
+    except ValueError as exc:
+        raise EmailRefused(f"the message {exc}") from None
     return {"to": to, "subject": subject, "body": body}
 
 

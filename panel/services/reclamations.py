@@ -18,6 +18,7 @@ from panel.models.reclamation import CLOSED, OPEN
 from panel.oms.engine import lock_order
 from panel.services.order_search import starts_with
 from panel.services.paging import fetch_page
+from panel.services.text_fields import multi_line
 
 MAX_REASON = 5000
 MAX_NOTE = 5000
@@ -66,6 +67,13 @@ def _customer_name(order: Order) -> str:
     return order.customer_full_name
 
 
+def _check_text(what: str, text: str) -> None:
+    try:
+        multi_line(text)
+    except ValueError as exc:
+        raise ClaimRefused(f"the {what} {exc}") from None
+
+
 def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> Reclamation:
     """Open a reclamation on some of the order's items; raise ClaimRefused naming why not."""
     reason = (reason or "").strip()
@@ -76,6 +84,7 @@ def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> R
     if len(reason) > MAX_REASON:
         raise ClaimRefused(f"the reason is {len(reason):,} characters long; "
                            f"at most {MAX_REASON:,} are allowed")
+    _check_text("reason", reason)
     order = lock_order(order_id)
     if order is None:
         db.session.rollback()
@@ -110,6 +119,8 @@ def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> R
 def close_reclamation(reclamation_id: int, note: str, user) -> Reclamation:
     """Close an open reclamation for good; closing twice is refused."""
     note = (note or "").strip() or None
+    if note:
+        _check_text("note", note)
     if note and len(note) > MAX_NOTE:
         raise ClaimRefused(f"the note is {len(note):,} characters long; "
                            f"at most {MAX_NOTE:,} are allowed")
