@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import InternalServerError
 
+from panel.api.problems import is_api_request
 from panel.db_faults import is_lost, is_unavailable
 from panel.extensions import db
 
@@ -82,7 +83,7 @@ def internal_error(exc: InternalServerError):
 
 
 def _wants_json() -> bool:
-    if request.blueprint == "api" or request.path.startswith("/api/"):
+    if is_api_request():
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > \
