@@ -30,6 +30,12 @@ def users_group():
     pass
 
 
+def _password(given: str | None, prompt: str) -> str:
+    """The --password option, else $PANEL_USER_PASSWORD, else typed twice at a prompt."""
+    given = given or os.environ.get("PANEL_USER_PASSWORD")
+    return given or click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -37,9 +43,7 @@ def users_group():
 @click.option("--password", help="Else $PANEL_USER_PASSWORD, else a prompt.")
 def create_user(email, name, role, password):
     """Create a back-office user."""
-    password = password or os.environ.get("PANEL_USER_PASSWORD")
-    if not password:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password, "Password")
     try:
         user = users.create_user(email, name, role, password)
     except users.UserError as exc:
@@ -54,10 +58,7 @@ def set_password(email, password):
     """Give a user a new password (the password policy applies) and end their sessions."""
     try:
         user = users.find_user(email)
-        password = password or os.environ.get("PANEL_USER_PASSWORD")
-        if not password:
-            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-        ended = users.set_password(user, password)
+        ended = users.set_password(user, _password(password, "New password"))
     except users.UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"New password set for {user.email}; {ended} session(s) ended.")

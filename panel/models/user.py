@@ -22,7 +22,27 @@ def normalise_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-class User(UserMixin, db.Model):
+class Person:
+    """What a back-office user may do, by role; shared by the stored User and the
+    signed-in user of a request (panel.services.sessions.SignedInUser)."""
+
+    name: str
+    email: str
+    role: str
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in ("admin", "agent")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class User(Person, UserMixin, db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,17 +69,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
-
-    @property
-    def can_edit(self) -> bool:
-        return self.role in ("admin", "agent")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
 
 
 class ApiToken(db.Model):

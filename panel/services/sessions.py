@@ -29,6 +29,7 @@ from panel.bookkeeping import write_in_passing
 from panel.extensions import db
 from panel.models import User, UserSession
 from panel.models.base import utcnow
+from panel.models.user import Person
 
 log = logging.getLogger("panel.sessions")
 
@@ -51,7 +52,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True)
-class SignedInUser:
+class SignedInUser(Person):
     """Who made this request: the user's values as read with their session row."""
 
     id: int
@@ -68,17 +69,6 @@ class SignedInUser:
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookie: the session's token, not the user's id."""
         return self.token
-
-    @property
-    def can_edit(self) -> bool:
-        return self.role in ("admin", "agent")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
 
 
 def _digest(token: str) -> str:
