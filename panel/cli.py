@@ -140,8 +140,9 @@ def read_records(stream):
 @orders_group.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_orders(file):
-    """Import orders from FILE (a JSON array or JSON lines), reporting each bad record."""
-    created = existing = failed = 0
+    """Import orders from FILE (a JSON array or JSON lines), reporting each bad record and
+    each stored order whose items could not start."""
+    created = existing = failed = not_started = 0
     for line, record in read_records(file):
         if isinstance(record, str):
             failed += 1
@@ -166,8 +167,13 @@ def import_orders(file):
                 created += 1
             else:
                 existing += 1
-    click.echo(f"{created} created, {existing} already present, {failed} failed.")
-    if failed:
+            if result.start_error:
+                not_started += 1
+                click.echo(f"line {line}: {result.summary['order_reference']} was stored but "
+                           f"did not start: {result.start_error}", err=True)
+    started = f" ({not_started} did not start)" if not_started else ""
+    click.echo(f"{created} created{started}, {existing} already present, {failed} failed.")
+    if failed or not_started:
         sys.exit(1)
 
 
@@ -190,8 +196,8 @@ def setup(count):
     from panel.services import demo
 
     if db.session.scalar(db.select(Order.id).limit(1)) is None:
-        made = demo.seed_orders(count)
-        click.echo(f"Created {made:,} demo orders.")
+        seeded = demo.seed_orders(count)
+        click.echo(f"Created {seeded.created:,} demo orders.")
     password = secrets.token_urlsafe(15)  # 20 random characters: meets the password policy
     user = db.session.scalar(db.select(User).where(User.email == DEMO_EMAIL))
     if user is None:
@@ -211,10 +217,13 @@ def seed(count, seed, batch):
     from panel.services import demo
 
     started = time.perf_counter()
-    made = demo.seed_orders(count, seed=seed, batch=batch,
-                            progress=lambda n: click.echo(f"  {n:,} orders", err=True))
+    seeded = demo.seed_orders(count, seed=seed, batch=batch,
+                              progress=lambda n: click.echo(f"  {n:,} orders", err=True))
     elapsed = time.perf_counter() - started
-    click.echo(f"Created {made:,} orders in {elapsed:.1f} s.")
+    click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s.")
+    if seeded.not_started:
+        click.echo(f"{len(seeded.not_started):,} of them did not start (see each order's "
+                   f"transition log), first: {seeded.not_started[0]}", err=True)
 
 
 @click.group("oms", cls=AppGroup, help="The order state machine.")

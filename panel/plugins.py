@@ -1,8 +1,17 @@
-"""The plugin manager, made per app: bundled plugins, PANEL_PLUGINS, and entry points."""
+"""The plugin manager, made per app: bundled plugins, PANEL_PLUGINS, and entry points.
+
+Every hook is called through pluggy, so a ``wrapper=True`` implementation works on each.
+Most are one call (``pm.hook.<name>(...)``). Two kinds are called plugin by plugin, each
+call through pluggy with that plugin's implementation and every wrapper
+(``call_per_plugin``): the collectors that build the registry at start-up, so that the
+registry knows which plugin supplied what, and notifications (``notify``), so that one
+plugin that raises is logged and does not keep the others from being told.
+"""
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pluggy
@@ -70,34 +79,41 @@ def _register(pm: pluggy.PluginManager, module, name: str) -> None:
         raise PluginError(f"plugin {name}: {exc}") from exc
 
 
-def call_each(hook_name: str, **kwargs) -> None:
-    """Call a notification hook's implementations one by one; log, never raise, failures."""
-    pm = plugin_manager()
-    if current_app.config["PANEL_TRACE_PLUGINS"]:  # pluggy's own tracing is bypassed here
-        log.info("  %s [hook]\n%s", hook_name,
-                 "\n".join(f"      {key}: {value}" for key, value in kwargs.items()))
-    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        try:
-            impl.function(**{name: kwargs[name] for name in impl.argnames})
-        except Exception:
-            log.exception("plugin %s failed in %s", pm.get_name(impl.plugin), hook_name)
-
-
 def plugin_manager() -> pluggy.PluginManager:
+    """The running app's plugin manager."""
     return current_app.extensions[MANAGER_KEY]
 
 
-def _supplied(pm: pluggy.PluginManager, hook_name: str):
-    """Yield (plugin name, result) for each implementation, highest priority first."""
+def _callers_per_plugin(pm: pluggy.PluginManager, hook_name: str
+                        ) -> Iterator[tuple[str, pluggy.HookCaller]]:
+    """(plugin name, a caller of that plugin's implementation inside every wrapper) for each
+    plugin that implements the hook, highest priority first."""
     hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        if impl.hookwrapper or impl.wrapper:  # wrappers make sense only around a hook call
-            continue
-        result = impl.function()
-        if result:
-            yield pm.get_name(impl.plugin), result
+    answering = dict.fromkeys(impl.plugin for impl in reversed(hook.get_hookimpls())
+                              if not (impl.wrapper or impl.hookwrapper))
+    for plugin in answering:
+        others = [other for other in answering if other is not plugin]
+        yield pm.get_name(plugin), pm.subset_hook_caller(hook_name, remove_plugins=others)
+
+
+def call_per_plugin(pm: pluggy.PluginManager, hook_name: str, **kwargs
+                    ) -> Iterator[tuple[str, object]]:
+    """Call a hook once per plugin that implements it, highest priority first, each call
+    through pluggy (a wrapper runs around each); yield (plugin name, answer) for each
+    answer that is not None."""
+    for name, caller in _callers_per_plugin(pm, hook_name):
+        for answer in caller(**kwargs):
+            yield name, answer
+
+
+def notify(hook_name: str, **kwargs) -> None:
+    """Call a notification hook plugin by plugin, through pluggy: a plugin that raises is
+    logged (logger ``panel.plugins``) and the others are still called."""
+    for name, caller in _callers_per_plugin(plugin_manager(), hook_name):
+        try:
+            caller(**kwargs)
+        except Exception:
+            log.exception("plugin %s failed in %s", name, hook_name)
 
 
 def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
@@ -105,7 +121,7 @@ def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
     from panel.models.user import ROLE_RANK
 
     roles: dict[str, str] = {}
-    for plugin, mapping in _supplied(pm, "register_event_roles"):
+    for plugin, mapping in call_per_plugin(pm, "register_event_roles"):
         for event, role in dict(mapping).items():
             if role not in ("agent", "admin"):
                 raise PluginError(f"plugin {plugin}: the role for the event {event!r} must be "
@@ -131,12 +147,12 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         ("condition", "register_conditions", registry.conditions),
         ("timeout_processor", "register_timeout_processors", registry.timeout_processors),
     ):
-        for plugin, mapping in _supplied(pm, hook_name):
+        for plugin, mapping in call_per_plugin(pm, hook_name):
             for name, function in dict(mapping).items():
                 if name not in target:  # the higher-priority plugin keeps it
                     target[name] = function
                     suppliers[kind][name] = plugin
-    for plugin, processes in _supplied(pm, "register_processes"):
+    for plugin, processes in call_per_plugin(pm, "register_processes"):
         for entry in processes:
             if isinstance(entry, (str, Path)):
                 try:

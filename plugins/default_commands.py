@@ -1,4 +1,5 @@
-"""Commands of the default process: capture the payment, queue the customer's mails."""
+"""Commands of the default process: capture the payment, queue the customer's mails
+(sent after the transition's commit, from the run's after-commit work)."""
 from panel import hookimpl
 from panel.models.base import utcnow
 from panel.services import outbox
@@ -10,18 +11,14 @@ def capture_payment(*, order, items, event, actor):
         order.payment_captured_at = utcnow()
 
 
-def send_order_confirmation(*, order, items, event, actor):
-    outbox.queue_order_mail(order, "order confirmation", actor=actor)
+def send_order_confirmation(*, order, items, event, actor, after_commit):
+    """Queue the order confirmation; it goes out once the transition is committed."""
+    outbox.queue_order_mail(order, "order confirmation", actor=actor, after_commit=after_commit)
 
 
-def send_order_shipped(*, order, items, event, actor):
-    outbox.queue_order_mail(order, "order shipped", actor=actor)
-
-
-@hookimpl(trylast=True)
-def items_transitioned(order_id, event, transitions, actor):
-    """Deliver the mails that the transition queued, now that it is committed."""
-    outbox.deliver_queued(order_id)
+def send_order_shipped(*, order, items, event, actor, after_commit):
+    """Queue the shipping notice; it goes out once the transition is committed."""
+    outbox.queue_order_mail(order, "order shipped", actor=actor, after_commit=after_commit)
 
 
 @hookimpl(trylast=True)

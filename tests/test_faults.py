@@ -363,7 +363,7 @@ def test_check_timeouts_killed_midway_then_run_again_moves_every_item_once(app, 
         orders = 1
         while _count("SELECT count(*) FROM order_item WHERE state_name = 'delivered'") \
                 < DUE_ITEMS:
-            orders += demo.seed_orders(1500, seed=orders, batch=1500)
+            orders += demo.seed_orders(1500, seed=orders, batch=1500).created
         assert ensure_due_timeouts(DUE_ITEMS) >= DUE_ITEMS  # the demo data has some already
         due_items = set(db.session.scalars(sa.select(EventTimeout.item_id).where(
             EventTimeout.due_at <= utcnow())))

@@ -50,6 +50,19 @@ def openapi_document() -> dict:
         "required": ["id", "order_reference", "currency", "grand_total", "item_count",
                      "created", "url"],
     }
+    components["OrderCreated"] = {
+        "allOf": [
+            {"$ref": _REF.format(model="OrderAccepted")},
+            {"type": "object", "properties": {"start_error": {
+                "type": ["string", "null"],
+                "description": "null when the order's items started in their process; else "
+                "why they could not (a command of the first state's onEnter event failed). "
+                "The order is stored either way; its items wait in their first state and "
+                "its page in the back office shows the failure.",
+                "examples": [None, "Erp/Export: the ERP did not answer"],
+            }}, "required": ["start_error"]},
+        ],
+    }
 
     def problem(description, name="Problem", headers=None):
         response = {
@@ -72,6 +85,7 @@ def openapi_document() -> dict:
     }}
 
     accepted = {"application/json": {"schema": {"$ref": _REF.format(model="OrderAccepted")}}}
+    created = {"application/json": {"schema": {"$ref": _REF.format(model="OrderCreated")}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -96,8 +110,9 @@ def openapi_document() -> dict:
                         },
                     },
                     "responses": {
-                        "201": {"description": "The order was stored.", "content": accepted,
-                                "headers": location},
+                        "201": {"description": "The order was stored, and its items "
+                                "started in their process unless start_error says why not.",
+                                "content": created, "headers": location},
                         "200": {
                             "description": "The same order was already stored; it is returned.",
                             "content": accepted,

@@ -62,6 +62,8 @@ def create_order():
                        order_reference=exc.order_reference)
     body = {**result.summary, "created": result.created,
             "url": url_for("orders.details", order_id=result.summary["id"], _external=True)}
+    if result.created:  # stored now: say whether its items started
+        body["start_error"] = result.start_error
     response = jsonify(body)
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = body["url"]

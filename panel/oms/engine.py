@@ -14,7 +14,13 @@ command once. The order of work follows Spryker's OMS (reference section 2.2):
 5. fire the onEnter event of each new state (the same steps), at most MAX_EVENT_REPEATS
    times per (event, state) in one run.
 
-Timeouts and event-less transitions are swept by ``panel.oms.sweeps`` with the same run.
+Timeouts and event-less transitions are swept by ``panel.oms.sweeps``, and new orders are
+started by ``panel.oms.starts``, with the same run; ``panel.oms.bulk_writer`` writes what runs
+did.
+
+What has to wait for the commit (mail to send, plugins to tell) is kept on the run as a list
+of after-commit work, and done by ``Run.committed`` once the caller has committed; a run
+that fails is dropped with its list.
 
 A command that raises undoes everything of that order's run; the error goes to the
 transition log in a transaction of its own, and the caller gets the message. A caller that
@@ -24,30 +30,44 @@ record and what it records are saved together or not at all.
 """
 from __future__ import annotations
 
+import inspect
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy import select, update
 
 from panel.extensions import db
 from panel.locking import lock_row
-from panel.models import EventTimeout, ItemStateHistory, Order, OrderItem, TransitionLog
+from panel.models import EventTimeout, Order, OrderItem, TransitionLog
 from panel.models.base import utcnow
-from panel.models.copy_insert import insert_rows
 from panel.models.id_lists import among_ids
+from panel.oms.bulk_writer import finish_runs
 from panel.oms.definitions import Process, Transition
 from panel.oms.registry import Registry, current_registry
+from panel.plugins import notify
 
 MAX_EVENT_REPEATS = 10
+log = logging.getLogger(__name__)
 
 
 def by_item(command):
     """Mark a command to be called once per item instead of once per group."""
     command.panel_by_item = True
     return command
+
+
+@cache
+def takes_after_commit(command: Callable) -> bool:
+    """Whether a command declares the optional ``after_commit`` keyword (or takes any)."""
+    try:
+        parameters = inspect.signature(command).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature takes only the basics
+        return False
+    return any(p.name == "after_commit" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 class CommandFailed(Exception):
@@ -91,6 +111,8 @@ class Run:
 
     def __init__(self, order: Order, registry: Registry, actor: str, now: datetime):
         self.order, self.registry, self.actor, self.now = order, registry, actor, now
+        # Read now: after the commit, each read of the expired order row would be a query.
+        self.order_id = order.id
         self.repeats: dict[tuple[str | None, str], int] = defaultdict(int)
         self.moved: dict[int, OrderItem] = {}  # item id: the item, each once
         self.transitions: list[tuple[int, str, str]] = []
@@ -98,6 +120,8 @@ class Run:
         self.history_rows: list[dict] = []
         self.log_rows: list[dict] = []
         self.timeouts: dict[int, list[dict]] = {}  # item id: the timeouts of its new state
+        # What waits for the commit: commands append to it (see register_commands).
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def moved_ids(self):
@@ -131,6 +155,14 @@ class Run:
             self._fire_on_enter(moved)
         return len(items) - len(matching), stayed
 
+    def start(self, items: list[OrderItem]) -> None:
+        """Let new items enter their process's initial state: write its timeouts and fire its
+        onEnter event. Items that are somewhere else already are left alone."""
+        starting = [i for i in items if i.state_name == self.process(i).initial_state]
+        for item in starting:
+            self._write_timeouts(item, self.process(item))
+        self._fire_on_enter(starting)
+
     def move_eventless(self, items: list[OrderItem]) -> None:
         """Take event-less transitions whose condition holds (or that have none)."""
         moved = []
@@ -163,12 +195,14 @@ class Run:
         if command is None:
             raise CommandFailed(f"the command {name} is not registered by any plugin",
                                 event=event, state=state, process=process_name, command=name)
+        extra = {"after_commit": self.after_commit} if takes_after_commit(command) else {}
         try:
             if getattr(command, "panel_by_item", False):
                 for item in items:
-                    command(order=self.order, items=[item], event=event, actor=self.actor)
+                    command(order=self.order, items=[item], event=event, actor=self.actor,
+                            **extra)
             else:
-                command(order=self.order, items=items, event=event, actor=self.actor)
+                command(order=self.order, items=items, event=event, actor=self.actor, **extra)
         except Exception as exc:  # a plugin's failure of any kind undoes the run
             raise CommandFailed(f"{name}: {exc}" if str(exc) else f"{name} failed",
                                 event=event, state=state, process=process_name,
@@ -253,63 +287,20 @@ class Run:
         in step with its items."""
         finish_runs([self])
 
+    def committed(self, event: str | None) -> None:
+        """Do what waited for the run's commit: the work its commands left (mail to send),
+        then tell the plugins what moved (``event`` is None when items moved by themselves).
 
-def finish_runs(runs: list[Run]) -> None:
-    """Write the rows of several orders' runs in one statement per table, and bring each
-    order row's list columns in step with its items (one query for all of them)."""
-    _write_new_states([item for run in runs for item in run.moved.values()])
-    db.session.flush()  # whatever else commands changed
-    timeouts = {item_id: rows for run in runs for item_id, rows in run.timeouts.items()}
-    if timeouts:
-        db.session.connection().execute(
-            delete(EventTimeout.__table__).where(among_ids(EventTimeout.item_id, timeouts)))
-    new_timeouts = [row for rows in timeouts.values() for row in rows]
-    for model, batch in ((ItemStateHistory, [r for run in runs for r in run.history_rows]),
-                         (TransitionLog, [r for run in runs for r in run.log_rows]),
-                         (EventTimeout, new_timeouts)):
-        insert_rows(model.__table__, batch)
-    states: dict[int, set[str]] = defaultdict(set)
-    for order_id, state in db.session.execute(
-            select(OrderItem.order_id, OrderItem.state_name)
-            .where(among_ids(OrderItem.order_id, [run.order.id for run in runs])).distinct()):
-        states[order_id].add(state)
-    changed = []
-    for run in runs:
-        item_states = " ".join(sorted(states[run.order.id]))
-        if item_states != run.order.item_states:
-            changed.append((run.order, {"item_states": item_states}))
-    _write_grouped(Order, changed)
-
-
-# Moved items mostly land in a few states at one moment, and orders in a few combinations
-# of states: one UPDATE per distinct value is a handful of statements where the ORM's flush
-# would send one per row (the costliest statements of a sweep, measured on PostgreSQL).
-def _write_new_states(items: list[OrderItem]) -> None:
-    """Write the moved items' state columns, grouped by value. Items a plugin's query made
-    the session flush meanwhile are written already and left out."""
-    pending = []
-    for item in items:
-        changed = instance_state(item).committed_state  # the attributes set since the flush
-        if "state_name" in changed or "state_entered_at" in changed:
-            pending.append(item)
-    _write_grouped(OrderItem, [
-        (item, {"state_name": item.state_name, "state_entered_at": item.state_entered_at})
-        for item in pending])
-
-
-def _write_grouped(model, changes: list[tuple[object, dict]]) -> None:
-    """Give each row its new column values with one UPDATE per distinct set of values, and
-    record them in the session as the rows' committed state, so that its flush does not
-    write them again."""
-    groups: dict[tuple, list] = defaultdict(list)
-    for row, values in changes:
-        for name, new in values.items():
-            set_committed_value(row, name, new)
-        groups[tuple(sorted(values.items()))].append(row.id)
-    table = model.__table__
-    connection = db.session.connection()
-    for values, ids in groups.items():
-        connection.execute(update(table).where(among_ids(table.c.id, ids)).values(dict(values)))
+        The moves are committed, so a piece of work that fails is logged and the rest still
+        runs: one failure must not hide another plugin's news or a customer's mail.
+        """
+        for work in self.after_commit:
+            try:
+                work()
+            except Exception:
+                db.session.rollback()
+                log.exception("work after the commit of order #%s failed", self.order_id)
+        notify_plugins(self.order_id, event, self.transitions, self.actor)
 
 
 def _group(items: list[OrderItem]) -> dict[tuple[str, str], list[OrderItem]]:
@@ -349,14 +340,38 @@ def record_failure(order_id: int, exc: CommandFailed, actor: str, *,
     db.session.commit()
 
 
-def notify_plugins(order_id: int, event: str | None, transitions, actor: str) -> None:
-    """Tell plugins what moved. The move is committed: a plugin that fails is logged and
-    the others are still told (one plugin's bug must not hide another's mail)."""
-    if transitions:
-        from panel.plugins import call_each
+def in_batches(order_ids: list[int], size: int, attempt: Callable[[list[int]], None],
+               failed: Callable[[int, CommandFailed], None]) -> None:
+    """Work through orders ``size`` at a time: ``attempt(ids)`` does a batch in one
+    transaction and commits it. When a command fails, the batch is undone and done again
+    order by order, so that only the failing order is left as it was; ``failed(id, exc)``
+    is then called for it, after the rollback, to record the failure."""
+    for start in range(0, len(order_ids), size):
+        chunk = order_ids[start:start + size]
+        try:
+            attempt(chunk)
+        except CommandFailed as exc:
+            db.session.rollback()
+            if len(chunk) == 1:
+                failed(chunk[0], exc)
+            else:
+                for order_id in chunk:
+                    _attempt_alone(order_id, attempt, failed)
 
-        call_each("items_transitioned", order_id=order_id, event=event,
-                  transitions=transitions, actor=actor)
+
+def _attempt_alone(order_id: int, attempt, failed) -> None:
+    try:
+        attempt([order_id])
+    except CommandFailed as exc:
+        db.session.rollback()
+        failed(order_id, exc)
+
+
+def notify_plugins(order_id: int, event: str | None, transitions, actor: str) -> None:
+    """Tell plugins what moved (the move is committed; see ``panel.plugins.notify``)."""
+    if transitions:
+        notify("items_transitioned", order_id=order_id, event=event,
+               transitions=transitions, actor=actor)
 
 
 def trigger_event(order_id: int, event: str, *, actor: str,
@@ -397,28 +412,5 @@ def trigger_event(order_id: int, event: str, *, actor: str,
         record_failure(order_id, exc, actor, before_commit=None if before_commit is None
                        else lambda: before_commit(failed))
         return failed
-    notify_plugins(order_id, event, run.transitions, actor)
-    return result
-
-
-def start_items(order_id: int, *, actor: str, now: datetime | None = None) -> TriggerResult:
-    """Write the timeouts of new items' first state and fire its onEnter event."""
-    registry = current_registry()
-    now = now or utcnow()
-    order = lock_order(order_id)
-    run = Run(order, registry, actor, now)
-    items = load_items(order_id, None)
-    result = TriggerResult(None)
-    try:
-        for item in items:
-            run._write_timeouts(item, run.process(item))
-        run._fire_on_enter(items)
-        run.finish()
-        db.session.commit()
-    except CommandFailed as exc:
-        record_failure(order_id, exc, actor)
-        result.error = str(exc)
-        return result
-    result.transitions = run.transitions
-    notify_plugins(order_id, None, run.transitions, actor)
+    run.committed(event)
     return result

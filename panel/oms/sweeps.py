@@ -14,18 +14,11 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.locking import lock_rows
-from panel.models import EventTimeout, Order, OrderItem, TransitionLog
+from panel.models import EventTimeout, Order, OrderItem
 from panel.models.base import utcnow
 from panel.models.id_lists import among_ids
-from panel.oms.engine import (
-    CommandFailed,
-    Run,
-    finish_runs,
-    load_items,
-    lock_order,
-    notify_plugins,
-    record_failure,
-)
+from panel.oms.bulk_writer import finish_runs
+from panel.oms.engine import CommandFailed, Run, in_batches, load_items, lock_order, record_failure
 from panel.oms.registry import current_registry
 
 
@@ -39,15 +32,8 @@ class SweepResult:
 # The timeout sweep works BATCH orders per transaction: it locks them together, reads their
 # due timeouts and items in one query each, and writes each table once for the batch. If a
 # command fails, the batch is undone and done again one order per transaction, so that the
-# failing order is left as it was and the others still move.
+# failing order is left as it was and the others still move (engine.in_batches).
 BATCH = 50
-
-
-def _error_row(order_id: int, exc: CommandFailed, actor: str) -> TransitionLog:
-    return TransitionLog(order_id=order_id, item_id=None, process_name=exc.process,
-                         event=exc.event, source_state=exc.state, target_state=None,
-                         command=exc.command, actor=actor, is_error=True,
-                         error_message=str(exc))
 
 
 def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
@@ -62,27 +48,20 @@ def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
     order_ids = list(db.session.scalars(due_orders))
     db.session.rollback()
     result = SweepResult()
-    for start in range(0, len(order_ids), batch):
-        chunk = order_ids[start:start + batch]
-        try:
-            _fire_due(chunk, registry, actor, now, result)
-        except CommandFailed:
-            db.session.rollback()
-            for order_id in chunk:
-                try:
-                    _fire_due([order_id], registry, actor, now, result)
-                except CommandFailed as exc:
-                    db.session.rollback()
-                    db.session.add(_error_row(order_id, exc, actor))
-                    db.session.commit()
-                    result.errors.append(f"order #{order_id}: {exc}")
+
+    def failed(order_id: int, exc: CommandFailed) -> None:
+        record_failure(order_id, exc, actor)
+        result.errors.append(f"order #{order_id}: {exc}")
+
+    in_batches(order_ids, batch, lambda chunk: _fire_due(chunk, registry, actor, now, result),
+               failed)
     return result
 
 
 def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -> None:
     """Fire the due timeouts of these orders in one transaction (orders that another worker
-    holds are left to it), commit, and tell the plugins; CommandFailed leaves it to the
-    caller to roll back."""
+    holds are left to it), commit, and do the runs' after-commit work; CommandFailed leaves
+    it to the caller to roll back."""
     orders = lock_rows(Order, order_ids, skip_locked=True)
     due: dict[int, list] = defaultdict(list)
     if orders:
@@ -114,10 +93,8 @@ def _fire_due(order_ids: list[int], registry, actor, now, result: SweepResult) -
     db.session.commit()
     result.orders += len(runs)
     result.moved += sum(len(run.moved_ids) for run in runs)
-    # The ids come from ``due``, not from run.order: after the commit each order row read
-    # would be a query.
-    for order_id, run in zip(due, runs, strict=True):
-        notify_plugins(order_id, None, run.transitions, actor)
+    for run in runs:
+        run.committed(None)
 
 
 def check_conditions(*, now: datetime | None = None, limit: int | None = None,
@@ -157,5 +134,5 @@ def check_conditions(*, now: datetime | None = None, limit: int | None = None,
             if run.moved_ids:
                 result.orders += 1
                 result.moved += len(run.moved_ids)
-            notify_plugins(order_id, None, run.transitions, actor)
+            run.committed(None)
     return result

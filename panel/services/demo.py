@@ -1,15 +1,20 @@
 """Realistic demo orders: several stores, shipments, payment methods, guests and ages.
 
-Orders go through the intake service's bulk path; older orders are then aged along the
-default process (pay, ship, deliver, close; some cancelled or returned), history included.
+Orders go through the intake service's bulk path; older orders are then aged along their
+process (pay, ship, deliver, close; some cancelled or returned), history included, as far as
+their process has those events.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from panel.services import intake, intake_bulk
+from panel.oms.definitions import Process
+from panel.oms.registry import current_registry
+from panel.services import intake_bulk
 from panel.services.intake_schema import OrderIn
+from panel.services.order_plan import OrderPlan, refresh_item_states
 
 STORES = (
     # store, currency, locale, country, weight
@@ -52,14 +57,14 @@ PAYMENTS = (("invoice", 30), ("creditCard", 35), ("paypal", 25), ("prepayment", 
 SHIPPING = (("Standard", "DHL", 490), ("Express", "UPS", 1490), ("Standard", "Hermes", 390),
             ("Next Day", "DPD", 990))
 TAX = {"DE": "19", "AT": "20", "US": "0", "GB": "20"}
-# Where an order ends up, by age: (state path, weight).
+# How far an older order went, by age: (events in turn, weight). Each event moves the items
+# only where their process has a transition for it (DefaultOrder01 has all of them).
 PATHS = (
-    (("paid",), 12), (("paid", "shipped"), 20), (("paid", "shipped", "delivered"), 25),
-    (("paid", "shipped", "delivered", "closed"), 25), (("canceled",), 10),
-    (("paid", "shipped", "returned"), 8),
+    (("pay",), 12), (("pay", "ship"), 20), (("pay", "ship", "deliver"), 25),
+    (("pay", "ship", "deliver", "close"), 25), (("cancel",), 10),
+    (("pay", "ship", "return"), 8),
 )
-EVENTS = {"paid": "pay", "shipped": "ship", "delivered": "deliver", "closed": "close",
-          "canceled": "cancel", "returned": "return"}
+CANCELING = {"cancel", "return"}  # the item's price counts as canceled
 DEMO_ACTOR = "system (demo data)"
 
 
@@ -130,9 +135,10 @@ def make_order(rng: random.Random, number: int, count: int, now: datetime) -> di
 
 
 def age_plan(rng: random.Random, now: datetime):
-    """An ``adjust`` callback for the intake bulk path: move old orders along the process."""
+    """An ``adjust`` callback for the intake bulk path: move old orders along their process."""
+    registry = current_registry()
 
-    def adjust(plan: intake.OrderPlan, payload: OrderIn) -> None:
+    def adjust(plan: OrderPlan, payload: OrderIn) -> None:
         created = plan.order["created_at"]
         age_days = (now - created).total_seconds() / 86400
         if age_days < 1 and rng.random() < 0.7:
@@ -142,33 +148,53 @@ def age_plan(rng: random.Random, now: datetime):
         path = path[:steps]
         for units in plan.items:
             for unit in units:
+                process = registry.process(unit["process_name"])
                 at, source = created, unit["state_name"]
-                for target in path:
-                    at = at + timedelta(hours=rng.randint(1, 48))
-                    at = min(at, now)
-                    unit["history"].append((source, target, EVENTS[target], DEMO_ACTOR, at))
+                for event in path:
+                    target = _target(process, source, event)
+                    if target is None:
+                        break
+                    at = min(at + timedelta(hours=rng.randint(1, 48)), now)
+                    unit["history"].append((source, target, event, DEMO_ACTOR, at))
                     source = target
+                    if event in CANCELING:
+                        plan.order["canceled_total"] += unit["price_to_pay"]
                 unit["state_name"], unit["state_entered_at"] = source, at
-                if source in ("canceled", "returned"):
-                    plan.order["canceled_total"] += unit["price_to_pay"]
-        intake.refresh_item_states(plan)
+        refresh_item_states(plan)
 
     return adjust
 
 
-def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) -> int:
-    """Create ``count`` demo orders in batches; return how many were stored."""
+def _target(process: Process, state: str, event: str) -> str | None:
+    """Where ``event`` takes an item in ``state`` without asking a condition, if anywhere."""
+    for transition in process.transitions_for(state, event):
+        if transition.condition is None:
+            return transition.target
+    return None
+
+
+@dataclass
+class Seeded:
+    created: int = 0
+    not_started: list[str] = field(default_factory=list)  # why, per order that did not start
+
+
+def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) -> Seeded:
+    """Create ``count`` demo orders in batches; return how many were stored, and why those
+    whose items could not start did not."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     adjust = age_plan(rng, now)
-    made = 0
-    while made < count:
-        size = min(batch, count - made)
-        payloads = [OrderIn.model_validate(make_order(rng, made + i, count, now))
+    seeded = Seeded()
+    while seeded.created < count:
+        size = min(batch, count - seeded.created)
+        payloads = [OrderIn.model_validate(make_order(rng, seeded.created + i, count, now))
                     for i in range(size)]
-        made += intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust).created
+        result = intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust)
+        seeded.created += result.created
+        seeded.not_started += [error for _, error in result.not_started]
         if progress and count > batch:
-            progress(made)
-    return made
+            progress(seeded.created)
+    return seeded
 
 

@@ -1,15 +1,15 @@
-"""Order intake: turn a validated incoming order into rows, once and only once.
+"""Order intake: turn a validated incoming order into rows, once and only once, and start it.
 
 The API, the import command and the demo data all come through here. ``receive_order``
 writes one order: on PostgreSQL with two statements (``intake_postgresql``), on SQLite with
-one INSERT ... RETURNING per table; ``receive_orders_in_bulk`` writes many with a few
-multi-row INSERTs each, from the same plan and row layout, for imports and demo data at
-scale.
+one INSERT ... RETURNING per table; ``intake_bulk`` writes many with a few multi-row INSERTs
+each. All of them lay out the rows ``order_plan`` plans. Once the rows are committed, the
+items start in their process's initial state: its timeouts are written and its onEnter event
+fires (``panel.oms.starts``).
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Row, bindparam, insert, literal_column, select, update
@@ -27,13 +27,23 @@ from panel.models import (
     ReferenceSequence,
     Shipment,
 )
-from panel.models.base import utcnow
-from panel.oms.engine import start_items
-from panel.services.addresses import CUSTOMER_ADDRESS_FIELDS as ADDRESS_BOOK_FIELDS
-from panel.services.intake_schema import OrderIn, order_totals, unit_tax
-
-INITIAL_STATE = "new"
-INTAKE_ACTOR = "system (intake)"
+from panel.oms.definitions import Process
+from panel.oms.registry import current_registry
+from panel.oms.starts import needs_start, start_orders
+from panel.plugins import plugin_manager
+from panel.services.intake_postgresql import insert_order_rows
+from panel.services.intake_schema import OrderIn
+from panel.services.order_plan import (
+    INTAKE_ACTOR,
+    OrderPlan,
+    address_book_row,
+    customer_reference_for,
+    fingerprint,
+    history_rows,
+    item_columns,
+    new_customer_row,
+    plan_order,
+)
 
 
 class IntakeConflict(Exception):
@@ -50,6 +60,9 @@ class IntakeConflict(Exception):
 class IntakeResult:
     created: bool
     summary: dict  # what the API answers with: id, order_reference, currency, totals
+    # Why the new order's items could not start (their initial state's onEnter command
+    # failed); the order is stored all the same. None when it started, or was stored before.
+    start_error: str | None = None
 
     @property
     def order(self) -> Order:
@@ -59,22 +72,15 @@ class IntakeResult:
 SUMMARY = ("id", "order_reference", "currency", "grand_total", "item_count")
 
 
-def fingerprint(payload: OrderIn) -> str:
-    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
-
-
-def select_process(payload: OrderIn) -> str:
+def select_process(payload: OrderIn) -> Process:
     """The process a new order's items start in: the first plugin that decides."""
-    from panel.oms.registry import current_registry
-    from panel.plugins import plugin_manager
-
     name = plugin_manager().hook.select_process(order=payload)
-    current_registry().process(name)  # a plugin naming an unknown process fails loudly
-    return name
+    return current_registry().process(name)  # a plugin naming an unknown process fails loudly
 
 
 def receive_order(payload: OrderIn) -> IntakeResult:
-    """Store an incoming order, or return the identical one already stored.
+    """Store an incoming order and start its items, or return the identical one already
+    stored.
 
     Raises IntakeConflict when the reference is taken by an order with other content.
     """
@@ -93,26 +99,19 @@ def receive_order(payload: OrderIn) -> IntakeResult:
             plan = plan_order(payload, reference, digest, process)
             order_id = _insert_plan(plan, customer)
             db.session.commit()
-            if _initial_state_acts(process):
-                start_items(order_id, actor=INTAKE_ACTOR)
-            summary = {"id": order_id, **{k: plan.order[k] for k in SUMMARY[1:]}}
-            return IntakeResult(created=True, summary=summary)
         except IntegrityError:
             # A concurrent request stored the same reference or created the same customer
             # a moment ago: look again, now that its rows are visible.
             db.session.rollback()
             if attempt == 2:
                 raise
+            continue
+        start_error = None
+        if needs_start(process):
+            start_error = start_orders([order_id], actor=INTAKE_ACTOR).get(order_id)
+        summary = {"id": order_id, **{k: plan.order[k] for k in SUMMARY[1:]}}
+        return IntakeResult(created=True, summary=summary, start_error=start_error)
     raise AssertionError("unreachable")
-
-
-def _initial_state_acts(process_name: str) -> bool:
-    """Whether new items have something to do at once: an onEnter event or timeouts."""
-    from panel.oms.registry import current_registry
-
-    process = current_registry().process(process_name)
-    state = process.initial_state
-    return bool(process.on_enter_event(state) or process.timeout_events_from(state))
 
 
 def _known_rows_statement():
@@ -162,39 +161,15 @@ def _link_customer(payload: OrderIn, known: Row) -> tuple[int, str] | None:
     if known.email_customer_id is not None:
         return known.email_customer_id, known.email_customer_reference
     connection = db.session.connection()
-    customer_id = _insert_returning_ids(Customer, [_new_customer_row(payload)])[0]
+    customer_id = _insert_returning_ids(Customer, [new_customer_row(payload)])[0]
     reference = data.customer_reference
     if not reference:
         reference = customer_reference_for(payload.store, customer_id)
         connection.execute(update(Customer).where(Customer.id == customer_id)
                            .values(customer_reference=reference))
     connection.execute(_inserting(CustomerAddress.__table__),
-                       dict(_address_book_row(payload), customer_id=customer_id))
+                       dict(address_book_row(payload), customer_id=customer_id))
     return customer_id, reference
-
-
-def customer_reference_for(store: str, customer_id: int) -> str:
-    return f"{store}--C{customer_id}"
-
-
-def _new_customer_row(payload: OrderIn) -> dict:
-    data = payload.customer
-    return {
-        # A placeholder until the id is known; replaced before commit.
-        "customer_reference": data.customer_reference or f"pending-{data.email}",
-        "email": data.email,
-        "salutation": data.salutation,
-        "first_name": data.first_name,
-        "last_name": data.last_name,
-        "phone": data.phone,
-        "created_at": payload.created_at or utcnow(),
-    }
-
-
-def _address_book_row(payload: OrderIn) -> dict:
-    """A new customer's billing address, copied into their address book."""
-    billing = payload.billing_address
-    return {name: getattr(billing, name) for name in ADDRESS_BOOK_FIELDS}
 
 
 def next_references(store: str, count: int) -> list[str]:
@@ -222,150 +197,6 @@ def next_references(store: str, count: int) -> list[str]:
     return free
 
 
-@dataclass
-class OrderPlan:
-    """Every row of one incoming order, as plain values, before any id is known."""
-
-    order: dict
-    billing_address: dict
-    shipments: list[dict] = field(default_factory=list)
-    shipment_addresses: list[dict] = field(default_factory=list)
-    items: list[list[dict]] = field(default_factory=list)  # per shipment, one row per unit
-
-
-def plan_order(payload: OrderIn, reference: str, digest: str, process: str) -> OrderPlan:
-    """Price every unit and lay out the rows of an order (the same for both write paths)."""
-    created_at = payload.created_at or utcnow()
-    customer = payload.customer
-    totals = order_totals(payload)
-    unit_count = 0
-    plan = OrderPlan(
-        order={
-            "order_reference": reference,
-            "store": payload.store,
-            "currency": payload.currency,
-            "locale": payload.locale,
-            "created_at": created_at,
-            "customer_reference": None if customer.is_guest else customer.customer_reference,
-            "email": customer.email,
-            "salutation": customer.salutation,
-            "first_name": customer.first_name,
-            "last_name": customer.last_name,
-            "search_last_name": customer.last_name.lower(),
-            "search_full_name": f"{customer.first_name} {customer.last_name}".lower(),
-            "payment_method": payload.payment.method,
-            "payment_amount": payload.payment.amount,
-            "cart_note": payload.cart_note,
-            "intake_fingerprint": digest,
-            "refund_total": 0,
-            "canceled_total": 0,
-            **totals,
-        },
-        billing_address=payload.billing_address.model_dump(),
-    )
-    for shipment in payload.shipments:
-        plan.shipment_addresses.append(shipment.address.model_dump())
-        plan.shipments.append(
-            {
-                "method": shipment.method,
-                "carrier": shipment.carrier,
-                "price": shipment.price,
-                "requested_delivery_date": shipment.requested_delivery_date,
-            }
-        )
-        units = []
-        for item in shipment.items:
-            price_to_pay = item.unit_price - item.discount
-            row = {
-                "sku": item.sku,
-                "name": item.name,
-                "unit_price": item.unit_price,
-                "discount": item.discount,
-                "tax_rate": item.tax_rate,
-                "tax_amount": unit_tax(price_to_pay, item.tax_rate),
-                "price_to_pay": price_to_pay,
-                "process_name": process,
-                "state_name": INITIAL_STATE,
-                "state_entered_at": created_at,
-                "order_created_at": created_at,
-            }
-            units.extend(dict(row) for _ in range(item.quantity))
-        for unit in units:
-            unit["history"] = [(None, INITIAL_STATE, None, INTAKE_ACTOR, created_at)]
-        unit_count += len(units)
-        plan.items.append(units)
-    plan.order["item_count"] = unit_count
-    refresh_item_states(plan)
-    return plan
-
-
-def refresh_item_states(plan: OrderPlan) -> None:
-    """Recompute the order row's distinct item states from the planned units."""
-    states = {unit["state_name"] for units in plan.items for unit in units}
-    plan.order["item_states"] = " ".join(sorted(states))
-
-
-@dataclass
-class ReservedIds:
-    """Primary keys reserved for new rows, one list per table, in the order rows are laid
-    out."""
-
-    addresses: list[int]
-    orders: list[int]
-    shipments: list[int]
-    items: list[int]
-
-
-@dataclass
-class OrderRows:
-    """The rows of one or more planned orders, ids in place, per table."""
-
-    addresses: list[dict] = field(default_factory=list)
-    orders: list[dict] = field(default_factory=list)
-    shipments: list[dict] = field(default_factory=list)
-    items: list[dict] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
-
-    def by_model(self):
-        """(model, rows) in an order that satisfies the foreign keys."""
-        return ((OrderAddress, self.addresses), (Order, self.orders), (Shipment, self.shipments),
-                (OrderItem, self.items), (ItemStateHistory, self.history))
-
-
-def lay_out_rows(plans: list[OrderPlan], customers: list[tuple[int, str] | None],
-                 ids: ReservedIds) -> OrderRows:
-    """Every row of the planned orders with reserved ids (the bulk path's and PostgreSQL's
-    single-order path's layout): billing address, order, then per shipment its address,
-    the shipment and its units."""
-    rows = OrderRows()
-    address_ids, order_ids = iter(ids.addresses), iter(ids.orders)
-    shipment_ids, item_ids = iter(ids.shipments), iter(ids.items)
-    for plan, customer in zip(plans, customers, strict=True):
-        billing_id = next(address_ids)
-        rows.addresses.append(dict(plan.billing_address, id=billing_id))
-        order_id = next(order_ids)
-        order = dict(plan.order, id=order_id, billing_address_id=billing_id, customer_id=None)
-        if customer is not None:
-            order["customer_id"], order["customer_reference"] = customer
-        rows.orders.append(order)
-        parts = zip(plan.shipments, plan.shipment_addresses, plan.items, strict=True)
-        for shipment, address, units in parts:
-            address_id, shipment_id = next(address_ids), next(shipment_ids)
-            rows.addresses.append(dict(address, id=address_id))
-            rows.shipments.append(dict(shipment, id=shipment_id, order_id=order_id,
-                                       address_id=address_id))
-            for unit in units:
-                item_id = next(item_ids)
-                columns = {k: v for k, v in unit.items() if k != "history"}
-                rows.items.append(dict(columns, id=item_id, order_id=order_id,
-                                       shipment_id=shipment_id))
-                rows.history.extend(
-                    {"item_id": item_id, "from_state": source, "to_state": target,
-                     "event": event, "actor": actor, "created_at": at}
-                    for source, target, event, actor, at in unit["history"])
-    return rows
-
-
 def _insert_plan(plan: OrderPlan, customer: tuple[int, str] | None) -> int:
     """Write one planned order and return its id.
 
@@ -373,8 +204,6 @@ def _insert_plan(plan: OrderPlan, customer: tuple[int, str] | None) -> int:
     (``intake_postgresql``). SQLite: one INSERT per table, ids coming back from RETURNING.
     Core statements on the session's connection: the ORM's flush was half the request."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from panel.services.intake_postgresql import insert_order_rows
-
         return insert_order_rows(plan, customer)
     addresses = [plan.billing_address, *plan.shipment_addresses]
     address_ids = _insert_returning_ids(OrderAddress, addresses)
@@ -388,13 +217,11 @@ def _insert_plan(plan: OrderPlan, customer: tuple[int, str] | None) -> int:
     units = [(unit, shipment_id) for units, shipment_id in zip(plan.items, shipment_ids,
                                                                 strict=True) for unit in units]
     item_ids = _insert_returning_ids(OrderItem, [
-        {**{k: v for k, v in unit.items() if k != "history"}, "order_id": order_id,
-         "shipment_id": shipment_id} for unit, shipment_id in units])
+        dict(item_columns(unit), order_id=order_id, shipment_id=shipment_id)
+        for unit, shipment_id in units])
     db.session.connection().execute(_inserting(ItemStateHistory.__table__), [
-        {"item_id": item_id, "from_state": source, "to_state": target, "event": event,
-         "actor": actor, "created_at": at}
-        for (unit, _), item_id in zip(units, item_ids, strict=True)
-        for source, target, event, actor, at in unit["history"]])
+        row for (unit, _), item_id in zip(units, item_ids, strict=True)
+        for row in history_rows(unit, item_id)])
     return order_id
 
 

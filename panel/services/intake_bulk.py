@@ -1,52 +1,53 @@
 """The intake's bulk path: many new orders in one transaction, for imports and demo data.
 
 It writes the same rows as ``intake.receive_order`` from the same ``OrderPlan``, with ids
-reserved up front so that every table takes one multi-row INSERT per batch.
+reserved up front so that every table takes one multi-row INSERT per batch; then the new
+items start in their initial state, as the single-order path's do.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from panel.extensions import db
-from panel.models import (
-    Customer,
-    CustomerAddress,
-    EventTimeout,
-    Order,
-    OrderAddress,
-    OrderItem,
-    Shipment,
-)
+from panel.models import Customer, CustomerAddress, EventTimeout, Order
 from panel.oms.registry import current_registry
-from panel.services.intake import (
+from panel.oms.starts import needs_start, start_orders
+from panel.services.intake import next_references, select_process
+from panel.services.intake_schema import OrderIn
+from panel.services.order_plan import (
+    INTAKE_ACTOR,
     OrderPlan,
-    ReservedIds,
-    _address_book_row,
-    _new_customer_row,
+    OrderRows,
+    address_book_row,
     customer_reference_for,
     fingerprint,
     lay_out_rows,
-    next_references,
+    new_customer_row,
     plan_order,
-    select_process,
 )
-from panel.services.intake_schema import OrderIn
+from panel.services.row_ids import lock_for_writing, reserve_ids, reserve_order_ids
 
 
 @dataclass
 class BulkResult:
     created: int
     skipped: list[tuple[int, str]]  # (index in the input, reason)
+    # (index in the input, error) of stored orders whose items could not start
+    not_started: list[tuple[int, str]] = field(default_factory=list)
 
 
 def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
-    """Store many new orders with a handful of multi-row INSERTs, in one transaction.
+    """Store many new orders with a handful of multi-row INSERTs, in one transaction, then
+    start their items.
 
     For imports and demo data at scale. Orders whose reference already exists are skipped
     and reported (the single-order path decides between "same order" and conflict).
+    ``adjust(plan, payload)`` may change each plan before it is written (demo data moves
+    older orders along their process); items it moved out of their initial state are not
+    started again.
     """
     skipped: list[tuple[int, str]] = []
     wanted = [p.order_reference for p in payloads if p.order_reference]
@@ -54,6 +55,7 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     for chunk in _chunks(wanted, 500):
         taken.update(db.session.scalars(select(Order.order_reference).where(Order.order_reference.in_(chunk))))
     accepted: list[OrderIn] = []
+    positions: list[int] = []  # each accepted order's index in the input
     seen: set[str] = set()
     for index, payload in enumerate(payloads):
         ref = payload.order_reference
@@ -63,6 +65,7 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
         if ref:
             seen.add(ref)
         accepted.append(payload)
+        positions.append(index)
     if not accepted:
         return BulkResult(0, skipped)
 
@@ -75,9 +78,14 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     if adjust is not None:
         for plan, payload in zip(plans, accepted, strict=True):
             adjust(plan, payload)
-    _insert_plans(plans, [customers.get(_customer_key(p)) for p in accepted])
+    rows = _insert_plans(plans, [customers.get(_customer_key(p)) for p in accepted])
     db.session.commit()
-    return BulkResult(len(plans), skipped)
+    starting = _orders_to_start(rows)
+    failures = start_orders(starting, actor=INTAKE_ACTOR) if starting else {}
+    position_of = {row["id"]: position for row, position in zip(rows.orders, positions,
+                                                                  strict=True)}
+    not_started = sorted((position_of[order_id], error) for order_id, error in failures.items())
+    return BulkResult(len(plans), skipped, not_started)
 
 
 def _chunks(seq, size):
@@ -124,13 +132,13 @@ def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
         if found:
             result[key] = found
         elif email not in new_rows:
-            new_rows[email] = {**_new_customer_row(p), "_store": p.store, "_keys": [key],
-                               "_address": _address_book_row(p)}
+            new_rows[email] = {**new_customer_row(p), "_store": p.store, "_keys": [key],
+                               "_address": address_book_row(p)}
         else:
             new_rows[email]["_keys"].append(key)
     if new_rows:
         rows = list(new_rows.values())
-        _lock_for_writing()
+        lock_for_writing()
         customer_rows = []
         for row, customer_id in zip(rows, reserve_ids(Customer, len(rows)), strict=True):
             if row["customer_reference"].startswith("pending-"):
@@ -154,77 +162,45 @@ def _references_in_bulk(payloads: list[OrderIn]) -> list[str]:
     return [p.order_reference or next(pools[p.store]) for p in payloads]
 
 
-def reserve_ids(model, count: int) -> list[int]:
-    """Reserve ``count`` primary keys of ``model``'s table for explicit inserts.
-
-    PostgreSQL hands them out from the table's sequence, safe beside concurrent inserts.
-    SQLite has one writer at a time: once this transaction holds the write lock (taken by
-    ``_lock_for_writing``), max(id) + 1 onwards is ours until commit.
-    """
-    if count == 0:
-        return []
-    table = model.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.execute(text(f"SELECT {_next_ids(table.name, 'n')}"),
-                                  {"n": count}).scalar_one()
-    start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
-    return list(range(start, start + count))
-
-
-def _next_ids(table_name: str, count_parameter: str) -> str:
-    """SQL for an array of the next ids from the table's sequence (PostgreSQL)."""
-    return (f"ARRAY(SELECT nextval(pg_get_serial_sequence('{table_name}', 'id'))"
-            f" FROM generate_series(1, :{count_parameter}))")
-
-
-_ORDER_TABLES = {"addresses": OrderAddress, "orders": Order, "shipments": Shipment,
-                 "items": OrderItem}
-# One round trip for all four tables, which the single-order intake on PostgreSQL takes per
-# order.
-_RESERVE_ORDER_IDS = text("SELECT " + ", ".join(
-    _next_ids(model.__tablename__, field) for field, model in _ORDER_TABLES.items()))
-
-
-def reserve_order_ids(plans: list[OrderPlan]) -> ReservedIds:
-    """Ids for every row of the planned orders (see reserve_ids; on SQLite, call it under
-    the write lock)."""
-    shipments = sum(len(p.shipments) for p in plans)
-    counts = {"addresses": len(plans) + shipments, "orders": len(plans),
-              "shipments": shipments, "items": sum(len(u) for p in plans for u in p.items)}
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(_RESERVE_ORDER_IDS, counts).one()
-        return ReservedIds(**dict(zip(_ORDER_TABLES, row, strict=True)))
-    return ReservedIds(**{field: reserve_ids(model, counts[field])
-                          for field, model in _ORDER_TABLES.items()})
-
-
-def _lock_for_writing() -> None:
-    """On SQLite, take the database write lock now, before max(id) is read."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(text("UPDATE reference_sequence SET last_value = last_value WHERE 0"))
-
-
 def _insert(model, rows: list[dict]) -> None:
     if rows:
         db.session.execute(model.__table__.insert(), rows)
 
 
-def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None]) -> None:
-    _lock_for_writing()
+def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None]
+                  ) -> OrderRows:
+    lock_for_writing()
     rows = lay_out_rows(plans, customers, reserve_order_ids(plans))
     for model, batch in rows.by_model():
         _insert(model, batch)
-    _insert(EventTimeout, _timeouts(rows.items))
+    _insert(EventTimeout, _timeouts_of_moved_items(rows.items))
+    return rows
 
 
-def _timeouts(item_rows: list[dict]) -> list[dict]:
-    """The timeout rows of each item's current state, counted from when it entered it."""
+def _orders_to_start(rows: OrderRows) -> list[int]:
+    """The new orders with items in an initial state that has something to do at once."""
+    registry = current_registry()
+    ids = {}
+    for item in rows.items:
+        process = registry.process(item["process_name"])
+        if item["state_name"] == process.initial_state and needs_start(process):
+            ids[item["order_id"]] = True
+    return list(ids)
+
+
+def _timeouts_of_moved_items(item_rows: list[dict]) -> list[dict]:
+    """The timeout rows of items that ``adjust`` moved on, counted from when each entered
+    its current state (items in their initial state get theirs when they start)."""
     registry = current_registry()
     rows = []
     for item in item_rows:
         process = registry.process(item["process_name"])
+        if item["state_name"] == process.initial_state:
+            continue
         for event in process.timeout_events_from(item["state_name"]):
-            if event.timeout_delta is None:  # a timeout processor's; intake starts those
+            # A timeout processor answers for an item the engine holds; items that demo
+            # data placed in such a state wait for an event instead.
+            if event.timeout_delta is None:
                 continue
             rows.append({"item_id": item["id"], "order_id": item["order_id"],
                          "state_name": item["state_name"], "event": event.name,

@@ -21,8 +21,8 @@ from sqlalchemy import text
 
 from panel.extensions import db
 from panel.models.copy_insert import bound_rows
-from panel.services.intake import OrderPlan, OrderRows, lay_out_rows
-from panel.services.intake_bulk import reserve_order_ids
+from panel.services.order_plan import OrderPlan, OrderRows, lay_out_rows
+from panel.services.row_ids import reserve_order_ids
 
 
 def insert_order_rows(plan: OrderPlan, customer: tuple[int, str] | None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import takewhile
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,6 +22,7 @@ from panel.models import (
 from panel.oms.registry import current_registry
 from panel.services.comments import comments_of
 from panel.services.oms_stats import LogRow, order_log
+from panel.services.order_plan import INTAKE_ACTOR
 from panel.services.reclamations import reclamations_of
 from panel.services.timeline import Entry, timeline
 
@@ -66,6 +68,18 @@ class OrderDetails:
     @property
     def unique_products(self) -> int:
         return len(self.product_lines)
+
+    @property
+    def failures(self) -> list[LogRow]:
+        """The transition log's errors since anything last happened to the items, newest
+        first: View Order shows them at the top until the order moves on."""
+        return list(takewhile(lambda row: row.entry.is_error, self.log_rows))
+
+    @property
+    def did_not_start(self) -> bool:
+        """Whether the first of those failures is the start of the order's items."""
+        failures = self.failures
+        return bool(failures) and failures[-1].entry.actor == INTAKE_ACTOR
 
 
 def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:

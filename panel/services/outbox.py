@@ -4,13 +4,14 @@ delivered after the commit through Flask-Mail; failures are retried with backoff
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.mime.text import MIMEText
 
-from flask import current_app, g
+from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 
 from panel.extensions import db
 from panel.locking import lock_row
@@ -79,13 +80,26 @@ def queue_email(order_id: int, subject: str, body: str, *, template: str | None,
     return message
 
 
-def queue_order_mail(order: Order, template_name: str, *, actor: str) -> OutboundEmail:
-    """Queue one of the state machine's mails inside the running transaction."""
+def queue_order_mail(order: Order, template_name: str, *, actor: str,
+                     after_commit: list[Callable[[], None]] | None = None) -> OutboundEmail:
+    """Queue one of the state machine's mails inside the running transaction.
+
+    Given the run's ``after_commit`` list (a command's keyword of that name), the mail is
+    sent as soon as the transaction has committed; else ``mail send-outbox`` sends it.
+    """
     template = email_templates.email_templates()[template_name]
     subject, body = email_templates.render(template, order, SYSTEM_SENDER)
     message = compose(order, subject, body, template=template_name, created_by=actor)
-    g.setdefault("orders_with_queued_mail", set()).add(order.id)
+    if after_commit is not None:
+        after_commit.append(_delivery_of(message))
     return message
+
+
+def _delivery_of(message: OutboundEmail) -> Callable[[], None]:
+    """Work for after the commit: send this message (by the id it has by then; reading it
+    off the committed row would load the whole row again)."""
+    state = inspect(message)
+    return lambda: deliver(state.identity[0])
 
 
 class _TimedConnection(Connection):
@@ -146,22 +160,6 @@ def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | 
         message.last_error = message.next_attempt_at = None
     db.session.commit()
     return message
-
-
-def deliver_queued(order_id: int) -> None:
-    """Send the order's freshly queued messages (after the transaction that wrote them).
-
-    Only orders for which this app context queued a mail are looked at: the sweeps call this
-    for every order they move, and most moves queue nothing.
-    """
-    pending = g.get("orders_with_queued_mail", set())
-    if order_id not in pending:
-        return
-    pending.discard(order_id)
-    ids = db.session.scalars(select(OutboundEmail.id).where(
-        OutboundEmail.order_id == order_id, OutboundEmail.status == "queued")).all()
-    for message_id in ids:
-        deliver(message_id)
 
 
 def send_outbox(*, now: datetime | None = None, limit: int | None = None) -> tuple[int, int]:
