@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,6 +159,27 @@ def check_production(config) -> None:
         raise RuntimeError(
             "Order Panel will not start with PANEL_ENV=production:\n- " + "\n- ".join(problems)
         )
+
+
+def check_processes(config, processes: Collection[str]) -> None:
+    """Refuse to start when PANEL_DEFAULT_PROCESS or PANEL_PAYMENT_PROCESSES names a process
+    that no plugin supplies, instead of failing the first order that would get it.
+
+    Raises RuntimeError naming each setting and value at fault, and the processes there are.
+    """
+    problems = []
+    default = config.get("PANEL_DEFAULT_PROCESS")
+    if default not in processes:
+        problems.append(f"PANEL_DEFAULT_PROCESS names the process {default!r}, which no "
+                        "plugin supplies.")
+    for method, name in config.get("PANEL_PAYMENT_PROCESSES", {}).items():
+        if name not in processes:
+            problems.append(f"PANEL_PAYMENT_PROCESSES maps the payment method {method!r} to "
+                            f"the process {name!r}, which no plugin supplies.")
+    if problems:
+        known = ", ".join(sorted(processes)) or "none"
+        raise RuntimeError("Order Panel will not start:\n- " + "\n- ".join(problems) +
+                           f"\nThe processes the plugins supply: {known}.")
 
 
 def _sqlite_problem(uri: str) -> str | None:

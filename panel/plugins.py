@@ -17,6 +17,7 @@ from pathlib import Path
 import pluggy
 from flask import Flask, current_app
 
+from panel import config as panel_config
 from panel import hookspecs
 from panel.oms.registry import EXTENSION_KEY, Registry
 
@@ -31,6 +32,11 @@ BUNDLED_PLUGINS = (
     "plugins.default_claim_rules",
     "plugins.default_email_templates",
 )
+
+
+# The bundled plugin whose select_process reads PANEL_DEFAULT_PROCESS and
+# PANEL_PAYMENT_PROCESSES: with it blocked, nothing reads them and they are not checked.
+SETTINGS_READER = "plugins.default_processes"
 
 
 class PluginError(RuntimeError):
@@ -180,6 +186,10 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
 
 
 def init_app(app: Flask) -> None:
+    """Make the app's plugin manager and registry; refuse settings naming unknown processes."""
     pm = make_plugin_manager(app)
+    registry = build_registry(pm)
+    if pm.get_plugin(SETTINGS_READER) is not None:
+        panel_config.check_processes(app.config, registry.processes)
     app.extensions[MANAGER_KEY] = pm
-    app.extensions[EXTENSION_KEY] = build_registry(pm)
+    app.extensions[EXTENSION_KEY] = registry

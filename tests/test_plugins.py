@@ -412,6 +412,45 @@ def test_an_invalid_process_file_stops_the_app_naming_plugin_file_and_element(da
     assert '"shipped"' in str(caught.value)
 
 
+def test_a_default_process_that_no_plugin_supplies_stops_the_app(database_url):
+    with pytest.raises(RuntimeError) as caught:
+        make_app(database_url, PANEL_DEFAULT_PROCESS="DefaultOrder1")
+
+    message = str(caught.value)
+    assert ("PANEL_DEFAULT_PROCESS names the process 'DefaultOrder1', which no plugin "
+            "supplies.") in message
+    assert message.endswith("The processes the plugins supply: DefaultOrder01, DummyPayment01.")
+
+
+def test_a_payment_process_that_no_plugin_supplies_stops_the_app(database_url):
+    with pytest.raises(RuntimeError) as caught:
+        make_app(database_url, PANEL_PAYMENT_PROCESSES={"dummypayment": "DummyPayment01",
+                                                        "invoice": "Invoice01"})
+
+    message = str(caught.value)
+    assert ("PANEL_PAYMENT_PROCESSES maps the payment method 'invoice' to the process "
+            "'Invoice01', which no plugin supplies.") in message
+    assert "dummypayment" not in message  # that one exists
+    assert message.endswith("The processes the plugins supply: DefaultOrder01, DummyPayment01.")
+
+
+def test_the_process_settings_are_not_checked_when_the_plugin_that_reads_them_is_blocked(
+        database_url, monkeypatch):
+    """A project that blocks plugins.default_processes decides the process itself; the
+    settings it no longer reads may name DefaultOrder01, which went with it."""
+    own = Process.build("Own01", source="a project plugin", states=[State("new")], events=[],
+                        transitions=[])
+    name = plugin_module(monkeypatch, "panel_test_own_selection",
+                         register_processes=lambda: [own], select_process=lambda order: "Own01")
+
+    app = make_app(database_url, PANEL_PLUGINS=(name,),
+                   PANEL_DISABLED_PLUGINS=("plugins.default_processes",))
+
+    with app.app_context():
+        assert "DefaultOrder01" not in current_registry().processes
+    assert app.config["PANEL_DEFAULT_PROCESS"] == "DefaultOrder01"
+
+
 # --- tracing --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("app_config", [{"PANEL_PLUGINS": (HOOKS,), "PANEL_TRACE_PLUGINS": True}])
