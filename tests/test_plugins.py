@@ -29,6 +29,7 @@ from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
+from panel.services import email_templates, reclamations
 from tests.conftest import order_payload
 from tests.plugins import hooks_fixture
 
@@ -36,6 +37,7 @@ TESTS = Path(__file__).resolve().parent
 EXAMPLE_PLUGIN = TESTS / "plugins" / "example_plugin"
 EXAMPLE_MODULE = "panel_example_plugin"
 HOOKS = hooks_fixture.NAME  # "tests.plugins.hooks_fixture"
+WRAPPERS = "panel_test_wrappers"
 ACTOR = "Agent User <agent@example.org>"
 
 
@@ -249,6 +251,91 @@ def test_items_transitioned_is_not_called_when_a_command_fails(app, post_order):
     assert [call[0] for call in hooks_fixture.CALLS] == ["Hooks/Explode"]
     assert states(app, order_id) == ["new", "new"]
     assert hooks_fixture.TRANSITIONED == []
+
+
+class TestFailingNotification:
+    """A project plugin whose items_transitioned raises, asked before the hooks fixture."""
+
+    FAILING = "panel_test_failing_notification"
+
+    @pytest.fixture
+    def app_config(self, monkeypatch):
+        def items_transitioned(order_id):
+            raise RuntimeError("the ERP is down")
+
+        plugin_module(monkeypatch, self.FAILING, items_transitioned=items_transitioned)
+        return {"PANEL_PLUGINS": (HOOKS, self.FAILING)}  # the last one listed is asked first
+
+    def test_it_is_logged_and_the_other_plugins_are_still_told(self, app, post_order, caplog):
+        caplog.set_level(logging.ERROR, logger="panel.plugins")
+        order_id = new_order(post_order)
+
+        result = trigger(app, order_id, "pay")
+
+        assert result.error is None and states(app, order_id) == ["paid", "paid"]
+        assert [call["event"] for call in hooks_fixture.TRANSITIONED] == ["pay"]
+        failures = [r for r in caplog.records if r.name == "panel.plugins"]
+        assert [r.getMessage() for r in failures] == [
+            f"plugin {self.FAILING} failed in items_transitioned"]
+        assert "the ERP is down" in str(failures[0].exc_info[1])
+
+
+# --- hook wrappers ------------------------------------------------------------------------
+
+def wrapper_plugin(monkeypatch, name: str, seen: dict[str, list]) -> str:
+    """A plugin with a ``wrapper=True`` implementation of every hook in panel/hookspecs.py:
+    each records the outcome of the call it wraps in ``seen[hook name]`` and passes it on,
+    except that the select_process wrapper sends the Hooks01 orders to DefaultOrder01."""
+    module = types.ModuleType(name)
+
+    def wrapper_of(hook_name):
+        def wrapper():
+            outcome = yield
+            seen.setdefault(hook_name, []).append(outcome)
+            if hook_name == "select_process" and outcome == "Hooks01":
+                return "DefaultOrder01"
+            return outcome
+        return hookimpl(wrapper=True)(wrapper)
+
+    for hook_name in hook_names():
+        setattr(module, hook_name, wrapper_of(hook_name))
+    monkeypatch.setitem(sys.modules, name, module)
+    return name
+
+
+class TestWrappers:
+    """The app with the hooks fixture and a wrapper of every hook."""
+
+    @pytest.fixture
+    def seen(self, monkeypatch) -> dict[str, list]:
+        outcomes: dict[str, list] = {}
+        wrapper_plugin(monkeypatch, WRAPPERS, outcomes)
+        return outcomes
+
+    @pytest.fixture
+    def app_config(self, seen):
+        return {"PANEL_PLUGINS": (HOOKS, WRAPPERS)}
+
+    def test_a_wrapper_works_on_every_hook(self, app, post_order, seen):
+        order_id = new_order(post_order, method="hooks")
+        # the select_process wrapper changed the answer: the order is in DefaultOrder01
+        assert {process for _, process, _ in items_of(app, order_id)} == {"DefaultOrder01"}
+        trigger(app, order_id, "pay")
+        with app.app_context():
+            claimable = reclamations.claimable_items(db.session.get(Order, order_id))
+            templates = email_templates.email_templates()
+
+        assert sorted(seen) == hook_names()  # every hook was called through its wrapper
+        assert seen["select_process"] == ["Hooks01"]  # the wrapped call's own answer
+        assert len(claimable) == 2 and "order confirmation" in templates
+        supplied = {kind: {key for answer in seen[f"register_{kind}"] for mapping in answer
+                           for key in mapping}
+                    for kind in ("commands", "conditions", "timeout_processors")}
+        assert {"Payment/Capture", "Hooks/Explode", "Oms/SendOrderShipped"} <= \
+            supplied["commands"]
+        assert "Hooks/IsGiftCard" in supplied["conditions"]
+        assert "Hooks/NextMorning" in supplied["timeout_processors"]
+        assert seen["items_transitioned"] == [[]]  # a notification's outcome: no answers
 
 
 # --- plugins installed with an entry point --------------------------------------------------
