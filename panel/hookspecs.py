@@ -3,7 +3,9 @@
 ``register_*`` hooks collect: each plugin returns a list or a mapping, and the host merges
 them (a project plugin's entry wins over a bundled one of the same name). ``select_*`` hooks
 decide: the first plugin that returns something other than None wins. The rest notify, after
-the database transaction has been committed.
+the database transaction has been committed. Every hook is called through pluggy, so a
+``wrapper=True`` implementation may wrap any of them (docs/plugins.md says how each is
+called, and which are read once at start-up).
 """
 import pluggy
 
@@ -22,6 +24,8 @@ def register_commands():
     A command is called as ``command(order=order, items=items, event=event, actor=actor)``
     once per group of items of one order in one state; decorate it with
     ``panel.oms.engine.by_item`` to have it called once per item (``items`` of one).
+    A command that also takes ``after_commit`` gets the run's list of after-commit work:
+    append a callable to have it called once the transition is committed.
     Raising an exception undoes the transition and shows its message to the user.
     """
 
@@ -40,7 +44,10 @@ def register_timeout_processors():
 @hookspec
 def register_claim_rules():
     """Return rules that decide which items may be claimed: ``rule(order=, item=, now=)``
-    returns None when the item may be claimed, or a reason a person can read."""
+    returns None when the item may be claimed, or a reason a person can read. A rule marked
+    ``panel.services.reclamations.by_order`` is called once per order instead, as
+    ``rule(order=, items=, now=)``, and returns ``{item id: reason}`` for the items it
+    refuses."""
 
 
 @hookspec

@@ -13,6 +13,7 @@ from panel.models.base import utcnow
 from panel.oms import engine
 from panel.services import reclamations
 from tests.conftest import order_payload
+from tests.plugins import claim_rule_fixture
 
 
 @pytest.fixture
@@ -120,6 +121,62 @@ def test_hook_register_claim_rules(app, as_role, order):
     response = claim(agent, order, [wrap])
     assert "gift wrapping cannot be claimed" in response.get_data(as_text=True)
     assert count(app, Reclamation) == 0
+
+
+@pytest.fixture(autouse=True)
+def clean_calls():
+    claim_rule_fixture.RETURN_CALLS.clear()
+
+
+def test_a_rule_by_order_is_asked_once_per_order_with_its_items(app, as_role, order):
+    shoe, _, socks, _ = order["items"]
+    with app.app_context():
+        for event in ("pay", "ship"):
+            engine.trigger_event(order["id"], event, actor="setup")
+        engine.trigger_event(order["id"], "return", actor="setup", item_ids=[socks])
+
+    form = page_text(as_role("agent"), as_role("agent").get(
+        f"/sales/reclamations/new/{order['id']}"))
+
+    row = re.search(rf'data-item-id="{socks}".*?</tr>', form).group(0)
+    assert "returned: it is claimed through its return" in row and "disabled" in row
+    # once for the page, with the items the per-item rule before it let through
+    assert claim_rule_fixture.RETURN_CALLS == [(order["id"], order["items"][:3])]
+    assert "disabled" not in re.search(rf'data-item-id="{shoe}".*?</tr>', form).group(0)
+
+
+def claim_page_statements(app, client, order_id) -> int:
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine_ = db.engine
+    sa.event.listen(engine_, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/sales/reclamations/new/{order_id}").status_code == 200
+    finally:
+        sa.event.remove(engine_, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_claim_rules_query_as_often_for_2_items_as_for_30(app, as_role, post_order):
+    app.config["PANEL_CLAIM_WINDOW_DAYS"] = 14  # the bundled window rule queries too
+    orders = []
+    for reference, units in (("TWO", 2), ("THIRTY", 30)):
+        payload = order_payload(order_reference=reference,
+                                payment={"method": "invoice", "amount": units * 1000 + 490})
+        payload["shipments"][0]["items"] = [{"sku": f"SKU-{n}", "name": f"Product {n}",
+                                             "quantity": 1, "unit_price": 1000, "tax_rate": 19}
+                                            for n in range(units)]
+        orders.append(post_order(payload).json["id"])
+    agent = as_role("agent")
+    claim_page_statements(app, agent, orders[0])  # the first request of a session does more
+
+    assert claim_page_statements(app, agent, orders[0]) == \
+        claim_page_statements(app, agent, orders[1])
+    assert [len(items) for _, items in claim_rule_fixture.RETURN_CALLS[-2:]] == [2, 30]
 
 
 @pytest.mark.parametrize("days_ago, blocked", [(20, True), (3, False)])
