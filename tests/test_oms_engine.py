@@ -1,4 +1,5 @@
 """The engine, rule by rule, on a Python-built process (tests/plugins/engine_fixture.py)."""
+import logging
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ def app_config():
 def clean_calls():
     engine_fixture.CALLS.clear()
     engine_fixture.RELEASED.clear()
+    engine_fixture.AFTER_COMMIT.clear()
 
 
 def new_order(post_order, items):
@@ -258,3 +260,22 @@ def test_a_failing_timeout_command_leaves_that_order_and_moves_the_others(app, p
         errors = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.is_error)).all()
         assert [(e.order_id, e.event) for e in errors] == [(orders[1], "expire")]
     assert [states(app, o) for o in orders] == [["expired"], ["fragile"], ["expired"]]
+
+
+def test_work_a_command_leaves_for_after_the_commit_runs_once_committed(app, order, caplog):
+    caplog.set_level(logging.ERROR, logger="panel.oms.engine")
+
+    result = trigger(app, order, "later")
+
+    assert result.error is None and states(app, order) == ["paid"] * 3
+    # the failing piece came first: it was logged, and the next one still ran, after commit
+    assert engine_fixture.AFTER_COMMIT == [dict.fromkeys(item_ids(app, order), "paid")]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"work after the commit of order #{order} failed"]
+
+
+def test_a_run_that_fails_drops_the_work_it_left_for_after_the_commit(app, order):
+    result = trigger(app, order, "later fails")
+
+    assert "the payment provider is down" in result.error
+    assert states(app, order) == ["new"] * 3 and engine_fixture.AFTER_COMMIT == []

@@ -1,10 +1,16 @@
 """A plugin for the engine tests: a Python-built process whose commands record their calls."""
+from sqlalchemy import select
+
 from panel import hookimpl
+from panel.extensions import db
+from panel.models import OrderItem
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.engine import by_item
 
 CALLS: list[tuple] = []  # (command, order id, [item ids], actor)
 RELEASED: set[int] = set()  # item ids for which Test/IsReleased holds
+# What after-commit work of Test/Later saw: {item id: state} committed at that moment
+AFTER_COMMIT: list[dict[int, str]] = []
 
 
 def _state_names():
@@ -34,6 +40,8 @@ def build_process() -> Process:
             Event("explode", manual=True, command="Test/Explode"),
             Event("risk", manual=True),
             Event("expire", timeout="1 hour", command="Test/ExplodeOnRed"),
+            Event("later", manual=True, command="Test/Later"),
+            Event("later fails", manual=True, command="Test/LaterFails"),
         ],
         transitions=[
             Transition("new", "paid", "pay", happy=True),
@@ -61,6 +69,9 @@ def build_process() -> Process:
             # a timeout whose command fails for some orders only
             Transition("new", "fragile", "risk"),
             Transition("fragile", "expired", "expire"),
+            # commands that leave work for after the commit
+            Transition("new", "paid", "later"),
+            Transition("new", "paid", "later fails"),
         ],
     )
 
@@ -79,6 +90,27 @@ def explode(*, order, items, event, actor):
     raise RuntimeError("the payment provider is down")
 
 
+def later(*, order, items, event, actor, after_commit):
+    """Leaves two pieces of work: one that looks at what is committed, one that fails."""
+    item_ids = [item.id for item in items]
+
+    def look():
+        with db.engine.connect() as connection:  # not the session's: committed rows only
+            AFTER_COMMIT.append(dict(connection.execute(
+                select(OrderItem.id, OrderItem.state_name).where(OrderItem.id.in_(item_ids))
+            ).all()))
+
+    def fail():
+        raise RuntimeError("the label printer is offline")
+
+    after_commit.extend([fail, look])
+
+
+def later_fails(*, order, items, event, actor, after_commit):
+    later(order=order, items=items, event=event, actor=actor, after_commit=after_commit)
+    raise RuntimeError("the payment provider is down")
+
+
 def explode_on_red(*, order, items, event, actor):
     if any(item.sku.startswith("RED") for item in items):
         raise RuntimeError("red items cannot expire")
@@ -92,7 +124,8 @@ def register_processes():
 @hookimpl
 def register_commands():
     return {"Test/Capture": capture, "Test/ShipEach": ship_each, "Test/Explode": explode,
-            "Test/ExplodeOnRed": explode_on_red}
+            "Test/ExplodeOnRed": explode_on_red, "Test/Later": later,
+            "Test/LaterFails": later_fails}
 
 
 @hookimpl
