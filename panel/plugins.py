@@ -19,6 +19,7 @@ from flask import Flask, current_app
 
 from panel import config as panel_config
 from panel import hookspecs
+from panel.models.user import ROLE_RANK
 from panel.oms.registry import EXTENSION_KEY, Registry
 
 log = logging.getLogger("panel.plugins")
@@ -124,8 +125,6 @@ def notify(hook_name: str, **kwargs) -> None:
 
 def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
     """Merge the plugins' event roles; the stricter role wins when they disagree."""
-    from panel.models.user import ROLE_RANK
-
     roles: dict[str, str] = {}
     for plugin, mapping in call_per_plugin(pm, "register_event_roles"):
         for event, role in dict(mapping).items():

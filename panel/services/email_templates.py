@@ -15,6 +15,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from panel.formatting import format_datetime, format_money
 from panel.models import Order
+from panel.plugins import plugin_manager
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -33,8 +34,6 @@ class TemplateProblem(ValueError):
 
 def email_templates() -> dict[str, EmailTemplate]:
     """Every plugin's templates by name, the highest-priority plugin's winning."""
-    from panel.plugins import plugin_manager
-
     result: dict[str, EmailTemplate] = {}
     for templates in plugin_manager().hook.register_email_templates():
         for template in templates:

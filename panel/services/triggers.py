@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.models import OrderItem, Shipment
+from panel.models.user import ROLE_RANK
 from panel.oms import engine
 from panel.oms.registry import current_registry
 
@@ -50,8 +51,6 @@ def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> lis
 
 def refusal(user, event: str) -> str | None:
     """Why ``user`` may not trigger ``event`` by hand, or None when they may."""
-    from panel.models.user import ROLE_RANK
-
     needed = current_registry().event_roles.get(event, "agent")
     if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
         return None
