@@ -16,7 +16,7 @@ from panel.models.base import utcnow
 from panel.oms.bulk_writer import finish_runs
 from panel.oms.engine import Run
 from panel.oms.registry import current_registry
-from tests.conftest import order_payload
+from tests.conftest import ON_POSTGRES, order_payload
 from tests.plugins import writer_fixture
 
 ACTOR = "Agent User <agent@example.org>"
@@ -102,12 +102,15 @@ def test_several_orders_are_written_with_one_statement_per_table(app, post_order
     assert [state for order_id in orders for _, state, _, _ in item_rows(app, order_id)] == \
         ["held"] * 7
     assert len(state_writes(sent)) == 1  # one value for every item: one UPDATE
+    # one INSERT per table on SQLite; PostgreSQL's COPY goes to the driver past these events
     for table in ("item_state_history", "transition_log"):
-        assert len([s for s in sent if s.startswith(("INSERT INTO " + table,
-                                                     "COPY " + table))]) == 1
+        assert len([s for s in sent if s.startswith("INSERT INTO " + table)]) == (
+            0 if ON_POSTGRES else 1)
     with app.app_context():
         assert set(db.session.scalars(sa.select(Order.item_states))) == {"held"}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog)) == 7
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ItemStateHistory)
+                                 .where(ItemStateHistory.to_state == "held")) == 7
 
 
 def test_what_a_command_changes_through_the_orm_mid_run_is_kept_and_written_once(app,
