@@ -232,41 +232,52 @@ def oms_group():
 
 
 @oms_group.command("lint")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-def oms_lint(files):
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def oms_lint(files, strict):
     """Check the plugins' processes, or the process FILES (Spryker OMS XML) you name,
     against the commands, conditions and timeout processors the plugins register.
 
-    The app itself refuses to start with an invalid process, naming file, element and
-    problem; naming FILES checks a process before a plugin supplies it.
+    Prints every error (what cannot run) and warning (what runs but is probably a mistake)
+    with its file and line. Exits with 1 when there is an error, or with --strict a warning.
+    The app itself refuses to start with an error in a process and logs its warnings.
     """
-    from panel.oms.lint import lint_all
+    from panel.oms.lint import lint_file
+    from panel.oms.problems import errors_in
     from panel.oms.registry import current_registry
-    from panel.oms.xml_loader import ProcessDefinitionError, load_process_file
 
     registry = current_registry()
+    registered = {"commands": registry.commands, "conditions": registry.conditions,
+                  "timeout_processors": registry.timeout_processors}
+    problems = []
     if files:
-        processes = {}
         for path in files:
-            try:
-                process = load_process_file(path)
-            except ProcessDefinitionError as exc:
-                raise click.ClickException(str(exc)) from None
-            processes[process.name] = process
-        problems = lint_all(processes, commands=registry.commands,
-                            conditions=registry.conditions,
-                            timeout_processors=registry.timeout_processors)
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        if problems:
-            raise click.ClickException(f"{len(problems)} problem(s).")
-        click.echo(f"{len(processes)} process(es), no problems.")
-        return
-    for name, process in sorted(registry.processes.items()):
-        supplier = registry.suppliers["process"].get(name, "?")
-        click.echo(f"ok  {name}: {len(process.states)} states, {len(process.events)} events, "
-                   f"{len(process.transitions)} transitions ({supplier}, {process.source})")
-    click.echo(f"{len(registry.processes)} process(es), no problems.")
+            process, found = lint_file(path, **registered)
+            _print_checked(path if process is None else f"{path} ({process.name})", found)
+            problems += found
+        what = f"{len(files)} file(s)"
+    else:
+        for name, process in sorted(registry.processes.items()):
+            supplier = registry.suppliers["process"].get(name, "?")
+            found = registry.warnings.get(name, [])
+            _print_checked(f"{name}: {len(process.states)} states, {len(process.events)} "
+                           f"events, {len(process.transitions)} transitions ({supplier}, "
+                           f"{process.source})", found)
+            problems += found
+        what = f"{len(registry.processes)} process(es)"
+    errors = len(errors_in(problems))
+    warnings = len(problems) - errors
+    click.echo(f"{what}: {errors} error(s), {warnings} warning(s).")
+    if errors or (strict and warnings):
+        raise click.exceptions.Exit(1)
+
+
+def _print_checked(title: str, problems) -> None:
+    """One line for what was checked, then one line for each of its problems."""
+    mark = "FAIL" if any(p.is_error for p in problems) else ("warn" if problems else "ok")
+    click.echo(f"{mark:<5} {title}")
+    for problem in problems:
+        click.echo(f"  {problem.with_level()}")
 
 
 def _report(kind: str, result) -> None:

@@ -140,10 +140,11 @@ def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Collect processes, commands, conditions and timeout processors, then lint them.
 
-    Raises PluginError naming the file, the element and the problem when a process is bad.
+    Raises PluginError listing every error of every process (plugin, file and line, element,
+    problem); warnings are logged once, here, and kept for the process pages.
     """
-    from panel.oms.lint import lint_all
-    from panel.oms.xml_loader import ProcessDefinitionError, load_process_file
+    from panel.oms.lint import lint_process
+    from panel.oms.xml_loader import read_process_file
 
     registry = Registry()
     suppliers = {"process": {}, "command": {}, "condition": {}, "timeout_processor": {}}
@@ -157,13 +158,15 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 if name not in target:  # the higher-priority plugin keeps it
                     target[name] = function
                     suppliers[kind][name] = plugin
+    failed: list[tuple[str, object]] = []  # (plugin, problem) of files that do not load
     for plugin, processes in call_per_plugin(pm, "register_processes"):
         for entry in processes:
             if isinstance(entry, (str, Path)):
-                try:
-                    process = load_process_file(entry)
-                except ProcessDefinitionError as exc:
-                    raise PluginError(f"plugin {plugin}: {exc}") from exc
+                loaded = read_process_file(entry)
+                if loaded.errors:
+                    failed += [(plugin, problem) for problem in loaded.errors]
+                    continue
+                process = loaded.process
             else:
                 process = entry
             if process.name in registry.processes:
@@ -175,12 +178,18 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             suppliers["process"][process.name] = plugin
     registry.event_roles = _event_roles(pm)
     registry.suppliers = suppliers
-    problems = lint_all(registry.processes, commands=registry.commands,
-                        conditions=registry.conditions,
-                        timeout_processors=registry.timeout_processors)
-    if problems:
+    findings = [(suppliers["process"][name], problem)
+                for name, process in registry.processes.items()
+                for problem in lint_process(process, commands=registry.commands,
+                                            conditions=registry.conditions,
+                                            timeout_processors=registry.timeout_processors)]
+    errors = failed + [(plugin, p) for plugin, p in findings if p.is_error]
+    if errors:
         raise PluginError("invalid state-machine process:\n" +
-                          "\n".join(f"  {p}" for p in problems))
+                          "\n".join(f"  plugin {plugin}: {p}" for plugin, p in errors))
+    for plugin, problem in findings:
+        log.warning("plugin %s: process %s: warning: %s", plugin, problem.process, problem)
+        registry.warnings.setdefault(problem.process, []).append(problem)
     return registry
 
 

@@ -23,20 +23,75 @@ def app_config():
 def test_lint_lists_the_processes_it_checked(runner):
     result = runner.invoke(args=["oms", "lint"])
     assert result.exit_code == 0, result.output
-    assert "ok  DefaultOrder01: 8 states" in result.output
-    assert "ok  DummyPayment01" in result.output and "ok  Test01" in result.output
-    assert "3 process(es), no problems." in result.output
+    assert "ok    DefaultOrder01: 8 states" in result.output
+    assert "ok    DummyPayment01" in result.output and "ok    Test01" in result.output
+    assert "3 process(es): 0 error(s), 0 warning(s)." in result.output
 
 
-def test_lint_of_files_names_each_problem(runner):
-    broken = sorted((FIXTURES / "lint").glob("*.xml"))
-    assert broken, "the lint fixtures are missing"
-    result = runner.invoke(args=["oms", "lint", *map(str, broken)])
+WARNINGS = str(FIXTURES / "lenient" / "two_targets.xml")
+
+
+@pytest.mark.parametrize("app_config", [{"PANEL_PLUGINS": ("tests.plugins.lint_warnings_fixture",)}])
+def test_lint_shows_the_warnings_of_the_plugins_processes_and_strict_fails_on_them(runner):
+    result = runner.invoke(args=["oms", "lint"])
+
+    assert result.exit_code == 0, result.output
+    assert "warn  Targets01: 3 states, 2 events, 1 transitions" in result.output
+    assert (f'  warning: {WARNINGS}:14: <transition> new -> paid on "pay": a second <target> '
+            '("shipped") is ignored: Spryker takes the first ("paid")') in result.output
+    assert "3 process(es): 0 error(s), 4 warning(s)." in result.output
+    strict = runner.invoke(args=["oms", "lint", "--strict"])
+    assert strict.exit_code == 1
+    assert "3 process(es): 0 error(s), 4 warning(s)." in strict.output
+
+
+def test_lint_of_files_reports_every_problem_of_every_file_with_level_file_and_line(runner):
+    lint = FIXTURES / "lint"
+    files = [lint / "bad_timeout.xml", FIXTURES / "broken" / "not_well_formed.xml",
+             lint / "nowhere.xml", lint / "unreachable.xml", FIXTURES / "broken" / "many_errors.xml"]
+
+    result = runner.invoke(args=["oms", "lint", *map(str, files)])
+
     assert result.exit_code == 1
-    assert "problem(s)" in result.output
-    good = runner.invoke(args=["oms", "lint", str(PROJECT_ROOT / "plugins" / "processes" /
-                                                   "DefaultOrder01.xml")])
-    assert good.exit_code == 0 and "1 process(es), no problems." in good.output
+    lines = result.output.splitlines()
+    assert lines == [
+        f"FAIL  {files[0]} (Timeout01)",
+        f'  error: {files[0]}:17: <event name="pay">: the timeout "soon" cannot be read: write '
+        'it like "1 hour", "30min" or "1 day 2 hours"',
+        # a file that does not parse, and one that is not there: the others are still checked
+        f"FAIL  {files[1]}",
+        f"  error: {files[1]}: line 7, column 7: the file is not well-formed XML (mismatched "
+        "tag)",
+        f"FAIL  {files[2]}",
+        f"  error: {files[2]}: (file): the file cannot be read: No such file or directory",
+        f"warn  {files[3]} (Unreachable01)",
+        f'  warning: {files[3]}:8: <state name="lost">: the state cannot be reached from the '
+        'initial state "new"',
+        f"FAIL  {files[4]} (Many01)",
+        f'  error: {files[4]}:6: <process name="Many01">: the subprocess "Ghost" listed in '
+        "<subprocesses> is not declared in any included file",
+        f'  error: {files[4]}:13: <transition> new -> payed on "pay": the target state "payed" '
+        "does not exist",
+        f'  error: {files[4]}:18: <transition> paid -> new on "refund": the event "refund" does '
+        "not exist",
+        f'  warning: {files[4]}:10: <state name="paid">: the state cannot be reached from the '
+        'initial state "new"',
+        "5 file(s): 6 error(s), 2 warning(s).",
+    ]
+
+
+def test_lint_of_files_with_warnings_only_passes_unless_strict(runner):
+    result = runner.invoke(args=["oms", "lint", WARNINGS])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"warn  {WARNINGS} (Targets01)\n")
+    assert result.output.endswith("1 file(s): 0 error(s), 4 warning(s).\n")
+    strict = runner.invoke(args=["oms", "lint", "--strict", WARNINGS])
+    assert strict.exit_code == 1
+    good = runner.invoke(args=["oms", "lint", "--strict",
+                               str(PROJECT_ROOT / "plugins" / "processes" / "DefaultOrder01.xml")])
+    assert good.exit_code == 0, good.output
+    assert "1 file(s): 0 error(s), 0 warning(s)." in good.output
 
 
 def test_lint_reports_a_file_that_does_not_load(runner, tmp_path):
@@ -47,7 +102,8 @@ def test_lint_reports_a_file_that_does_not_load(runner, tmp_path):
                     '</transitions></process></statemachine>')
     result = runner.invoke(args=["oms", "lint", str(path)])
     assert result.exit_code == 1
-    assert "Bad01.xml" in result.output and "nowhere" in result.output
+    assert (f'  error: {path}:1: <transition> new -> nowhere: the target state "nowhere" does '
+            "not exist") in result.output
 
 
 def paid_and_delivered(app, post_order, when):

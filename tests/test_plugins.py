@@ -494,9 +494,10 @@ def test_an_invalid_process_file_stops_the_app_naming_plugin_file_and_element(da
     with pytest.raises(PluginError) as caught:
         make_app(database_url, PANEL_PLUGINS=(name,))
 
-    assert str(caught.value).startswith(
-        f'plugin {name}: unknown_target.xml: <transition> paid -> shipped on "ship": ')
-    assert '"shipped"' in str(caught.value)
+    assert str(caught.value) == (
+        "invalid state-machine process:\n"
+        f'  plugin {name}: {path}:10: <transition> paid -> shipped on "ship": the target state '
+        '"shipped" does not exist')
 
 
 def test_a_default_process_that_no_plugin_supplies_stops_the_app(database_url):

@@ -63,7 +63,8 @@ class OmsView(PanelView):
         registry = current_registry()
         processes = sorted(registry.processes.values(), key=lambda p: p.name)
         suppliers = registry.suppliers.get("process", {})
-        return self.render("oms/index.html", processes=processes, suppliers=suppliers)
+        return self.render("oms/index.html", processes=processes, suppliers=suppliers,
+                           warnings=registry.warnings)
 
     @expose("/process/<name>")
     def process(self, process_name: str):
@@ -82,6 +83,7 @@ class OmsView(PanelView):
         return self.render(
             "oms/process.html", process=process, svg=svg, dot_source=source, counts=counts,
             highlight=highlight, errors=errors, graph_error=error,
+            warnings=current_registry().warnings.get(process.name, []),
         ), status
 
     @expose("/process/<name>.svg")

@@ -21,6 +21,8 @@ class Registry:
     event_roles: dict[str, str] = field(default_factory=dict)
     # Which plugin supplied what: {"process": {name: plugin}, "command": {...}, ...}
     suppliers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What lint warns about in each process (errors stop the app): {process name: [Problem]}
+    warnings: dict[str, list] = field(default_factory=dict)
 
     def process(self, name: str) -> Process:
         try:

@@ -1,49 +1,39 @@
-"""Load processes written in Spryker's OMS XML format (namespace ``spryker:oms-01``).
+"""Load processes written in Spryker's OMS XML format, the way Spryker's own loader does.
+
+Spryker's loader (spryker/oms ``Business/OrderStateMachine/Builder.php``) is lenient: it never
+checks the namespace, keeps the last of two states or events of one name, takes the first of
+two ``<target>`` in a transition, keeps any flag, and names an included subprocess after the
+include. This loader reads a file the same way, and says as a **warning** whatever Spryker
+resolves silently, naming both places. What Spryker refuses (a transition whose source,
+target or event does not exist, a subprocess that is not there) and what cannot be read at
+all is an **error**; every problem of a file is reported, not only the first.
 
 A file holds one ``<statemachine>`` with one main ``<process main="true">`` and any number of
 includes, ``<process name="DummyRefund" file="DummySubprocess/DummyRefund01.xml"/>``, resolved
-from the including file's folder. With ``prefix="P"`` on an include, every state and event name
-and every source, target and event value of that file (and of the files it includes) gets
-``"P - "`` in front. All states and events of the main process and its includes share one
-namespace, as in Spryker, so a transition may cross subprocesses.
-
-Every mistake raises ProcessDefinitionError, which names the file, the element and the fault.
+from the including file's folder. As in Spryker, the included files' processes are read after
+all of the main file's, in the order of the includes, so "the last one wins" means the same
+here. With ``prefix="P"`` on an include, every state and event name and every source, target
+and event value of that file (and of the files it includes) gets ``"P - "`` in front. All
+states and events of the main process and its includes share one namespace, as in Spryker,
+so a transition may cross subprocesses.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from panel.oms.definitions import (
-    FLAGS,
-    Event,
-    InvalidTimeout,
-    Process,
-    State,
-    Transition,
-    parse_timeout,
-)
+from panel.oms.definitions import Event, Origin, Process, State, Transition
+from panel.oms.problems import ERROR, WARNING, Problem, errors_in, warnings_in
 
-NAMESPACE = "spryker:oms-01"
+NAMESPACE = "spryker:oms-01"  # what Spryker's files declare; any other, or none, reads the same
 PREFIX_DELIMITER = " - "
 
-# The elements each container may hold, and the attributes each element may carry (as Spryker's
-# oms-01.xsd): a misspelled element or attribute would otherwise be dropped without a word.
-_CHILDREN = {
-    "statemachine": {"process"},
-    "process": {"subprocesses", "states", "transitions", "events"},
-    "subprocesses": {"process"},
-    "states": {"state"},
-    "state": {"flag"},
-    "transitions": {"transition"},
-    "transition": {"source", "target", "event"},
-    "events": {"event"},
-}
+# The attributes each element may carry (as Spryker's oms-01.xsd): anything else is ignored,
+# as Spryker does, with a warning, since it is most often a typo ("onenter").
 _ATTRIBUTES = {
-    "statemachine": set(),
     "process": {"name", "main", "file", "prefix"},
     "state": {"name", "reserved", "display"},
     "transition": {"happy", "condition"},
@@ -58,24 +48,64 @@ class ProcessDefinitionError(ValueError):
     folder: ``DummyPayment01.xml: <event name="pay">: the timeout "soon" does not parse``.
     """
 
-    def __init__(self, file, element: str, message: str, *, display: str | None = None):
+    def __init__(self, file, element: str, message: str, *, display: str | None = None,
+                 line: int | None = None):
         self.file = str(file)
         self.element = element
         self.message = message
         self.display = display or Path(self.file).name
+        self.line = line
         super().__init__(f"{self.display}: {element}: {message}")
 
     def __reduce__(self):
-        return (_rebuild_error, (self.file, self.element, self.message, self.display))
+        return (_rebuild_error, (self.file, self.element, self.message, self.display,
+                                 self.line))
 
 
-def _rebuild_error(file, element, message, display):
-    return ProcessDefinitionError(file, element, message, display=display)
+def _rebuild_error(file, element, message, display, line=None):
+    return ProcessDefinitionError(file, element, message, display=display, line=line)
+
+
+@dataclass
+class LoadResult:
+    """What reading one main process file gave: the process, and every problem found.
+
+    ``process`` is None when the file could not be read far enough to build one (it is not
+    XML, it names no main process, ...). A process is built even when there are errors, so that
+    lint can add its own findings; it must not run then.
+    """
+
+    path: str
+    process: Process | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors_in(self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return warnings_in(self.problems)
+
+
+def read_process_file(path) -> LoadResult:
+    """Read one main process file, with its includes, collecting every problem on the way."""
+    return _Reader(Path(path)).read()
 
 
 def load_process_file(path) -> Process:
-    """Read one main process file, with its includes, into one merged Process."""
-    return _Loader(Path(path)).load()
+    """Read one main process file, with its includes, into one merged Process.
+
+    Raise ProcessDefinitionError naming the first error; warnings stay on the process
+    (``Process.load_problems``).
+    """
+    result = read_process_file(path)
+    if result.errors:
+        first = result.errors[0]
+        raise ProcessDefinitionError(first.file, first.element, first.message,
+                                     display=_relative(first.file, Path(path).parent),
+                                     line=first.line)
+    return result.process
 
 
 def load_processes(paths) -> dict[str, Process]:
@@ -100,301 +130,484 @@ def describe_transition(source: str | None, target: str | None, event: str | Non
     return f'{text} on "{event}"' if event else text
 
 
+# --- the XML, with line numbers ---------------------------------------------------------------
+
+@dataclass
+class _Node:
+    """One element as written: its name (with any namespace prefix), attributes and line."""
+
+    name: str
+    attributes: dict[str, str]
+    line: int
+    children: list[_Node] = field(default_factory=list)
+    text: str = ""  # the element's own text, without its children's
+
+    @property
+    def local(self) -> str:
+        return self.name.rpartition(":")[2]
+
+    @property
+    def prefixed(self) -> bool:
+        return ":" in self.name
+
+    def get(self, attribute: str) -> str | None:
+        return self.attributes.get(attribute)
+
+
+def _parse_xml(text: str) -> _Node:
+    """Parse with expat (no namespace processing: Spryker reads names as written)."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    stack: list[_Node] = []
+    roots: list[_Node] = []
+
+    def start(name, attributes):
+        node = _Node(name, attributes, parser.CurrentLineNumber)
+        (stack[-1].children if stack else roots).append(node)
+        stack.append(node)
+
+    def end(name):
+        stack.pop()
+
+    def characters(data):
+        if stack:
+            stack[-1].text += data
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    parser.Parse(text, True)
+    return roots[0]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
 @dataclass
 class _File:
-    """One file being read: where it is, and the prefixes that apply to its names."""
+    """One file being read: where it is, the prefixes that apply to its names, and the chain
+    of includes that led to it (resolved paths, itself last)."""
 
     path: Path
     display: str
     prefixes: tuple[str, ...] = ()
-
-    def error(self, element: str, message: str) -> ProcessDefinitionError:
-        return ProcessDefinitionError(self.path, element, message, display=self.display)
+    chain: tuple[Path, ...] = ()
 
     def name(self, raw: str) -> str:
         return "".join(p + PREFIX_DELIMITER for p in self.prefixes) + raw
 
+    def origin(self, node: _Node) -> Origin:
+        return Origin(str(self.path), node.line)
 
-@dataclass
-class _Loader:
-    main_path: Path
-    states: dict[str, State] = field(default_factory=dict)
-    events: dict[str, Event] = field(default_factory=dict)
-    transitions: list[tuple[Transition, _File, str]] = field(default_factory=list)
-    declared_in: dict[tuple[str, str], _File] = field(default_factory=dict)  # (kind, name)
-    subprocesses: list[tuple[str, _File, str]] = field(default_factory=list)
 
-    def load(self) -> Process:
-        main = _File(self.main_path, self.main_path.name)
-        main_name = self._read(main, stack=())
-        for name, file, element in self.subprocesses:
-            if ("process", name) not in self.declared_in:
-                raise file.error(element, f'the subprocess "{name}" listed in <subprocesses> '
-                                          "is not declared in any included file")
-        for transition, file, element in self.transitions:
-            self._check_transition(transition, file, element)
-        return Process.build(
-            main_name,
+class _Reader:
+    def __init__(self, main_path: Path):
+        self.main_path = main_path
+        self.problems: list[Problem] = []
+        self.states: dict[str, State] = {}
+        self.events: dict[str, Event] = {}
+        self.transitions: list[tuple[Transition, _File, str]] = []
+        self.processes: dict[str, _File] = {}  # declared process name: the file declaring it
+        self.subprocess_refs: list[tuple[str, _File, _Node, str]] = []
+        self.include_names: dict[int, str] = {}  # id(process node): the include's name
+        self.renamed: dict[str, str] = {}  # name a file declares: the include's name for it
+
+    # -- reporting ---------------------------------------------------------------------------
+    def _report(self, level: str, file: _File, at: _Node | int | None, element: str,
+                message: str) -> None:
+        line = at.line if isinstance(at, _Node) else at
+        self.problems.append(Problem(None, None, element, message, level=level,
+                                     file=str(file.path), line=line))
+
+    def error(self, file: _File, at: _Node | int | None, element: str, message: str) -> None:
+        """Record what cannot run; ``at`` is the element at fault, or its line."""
+        self._report(ERROR, file, at, element, message)
+
+    def warn(self, file: _File, at: _Node | int | None, element: str, message: str) -> None:
+        """Record what runs but is probably a mistake."""
+        self._report(WARNING, file, at, element, message)
+
+    def _result(self, process: Process | None) -> LoadResult:
+        name = process.name if process else None
+        problems = [dataclasses.replace(p, process=name, source=str(self.main_path))
+                    for p in self.problems]
+        if process is not None:
+            process.load_problems = warnings_in(problems)
+        return LoadResult(str(self.main_path), process, problems)
+
+    # -- the main file -----------------------------------------------------------------------
+    def read(self) -> LoadResult:
+        main = _File(self.main_path, self.main_path.name, chain=(_resolve(self.main_path),))
+        root = self._parse(main)
+        if root is None:
+            return self._result(None)
+        entries = self._process_elements(root, main)
+        if not entries:
+            self.error(main, root, "<statemachine>", "the file declares no <process>")
+            return self._result(None)
+        main_node = self._main_process(root, main, entries)
+        if main_node is None:
+            return self._result(None)
+        queue = [(node, main) for node in entries]
+        position = 0
+        # Spryker appends each included file's processes to the main document and goes on
+        # reading: the main file's processes come first, then the includes' in their order.
+        while position < len(queue):
+            node, file = queue[position]
+            position += 1
+            if node.get("file") is not None:
+                queue += self._include(node, file)
+            else:
+                self._read_process(node, file, is_main=node is main_node)
+        self._check_subprocesses()
+        self._check_transitions()
+        process = Process.build(
+            self._name_of(main_node),
             states=self.states.values(),
             events=self.events.values(),
-            transitions=[t for t, _, _ in self.transitions],
+            transitions=[transition for transition, _, _ in self.transitions],
             source=str(self.main_path),
-            subprocesses=dict.fromkeys(name for name, _, _ in self.subprocesses),
+            subprocesses=dict.fromkeys(name for name, _, _, _ in self.subprocess_refs),
         )
+        return self._result(process)
+
+    def _main_process(self, root: _Node, file: _File, entries: list[_Node]) -> _Node | None:
+        definitions = [n for n in entries if n.get("file") is None]
+        mains = [n for n in definitions if self._boolean(n, "main", file, _describe_process(n))]
+        if len(mains) > 1:
+            names = ", ".join(f'"{n.get("name")}"' for n in mains)
+            self.error(file, root, "<statemachine>", f"more than one main process: {names} "
+                                                     "(Spryker would take the last one)")
+            return mains[-1]
+        if mains:
+            return mains[0]
+        if len(definitions) == 1 and len(entries) == 1:
+            return definitions[0]  # a single process needs no main="true"
+        self.error(file, root, "<statemachine>",
+                   'no <process> has main="true" (say which one is the main process)')
+        return None
+
+    def _name_of(self, node: _Node) -> str:
+        return self.include_names.get(id(node)) or (node.get("name") or "").strip()
+
+    # -- files and includes ------------------------------------------------------------------
+    def _parse(self, file: _File) -> _Node | None:
+        try:
+            data = file.path.read_bytes()
+        except OSError as error:
+            self.error(file, None, "(file)",
+                       f"the file cannot be read: {error.strerror or error}")
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.error(file, None, "(file)", "the file is not UTF-8")
+            return None
+        # Checked on the text before any parser sees it: expat would otherwise expand entities.
+        upper = text.upper()
+        for marker in ("<!DOCTYPE", "<!ENTITY"):
+            if marker in upper:
+                self.error(file, None, marker + ">", "DTDs and entities are refused (they "
+                                                     "could expand without bound); remove the "
+                                                     "declaration")
+                return None
+        try:
+            root = _parse_xml(text)
+        except expat.ExpatError as error:
+            self.error(file, None, f"line {error.lineno}, column {error.offset + 1}",
+                       f"the file is not well-formed XML ({expat.ErrorString(error.code)})")
+            return None
+        if root.local != "statemachine":
+            self.error(file, root, f"<{root.local}>", "the root element must be <statemachine>")
+            return None
+        return root
+
+    def _process_elements(self, root: _Node, file: _File) -> list[_Node]:
+        return [child for child in root.children
+                if self._known(child, file, "<statemachine>", {"process"})]
+
+    def _include(self, node: _Node, file: _File) -> list[tuple[_Node, _File]]:
+        """Read the file an include names; return its <process> elements to read next."""
+        described = _describe_process(node)
+        self._check_attributes(node, file, described)
+        raw = node.get("file").strip()
+        if not raw:
+            self.error(file, node, described, "the file attribute is empty")
+            return []
+        target = self._locate(file, raw)
+        if target is None:
+            self.error(file, node, described, f'the included file "{raw}" does not exist '
+                                              f"(looked for {file.path.parent / raw})")
+            return []
+        resolved = _resolve(target)
+        if resolved in file.chain:
+            chain = " -> ".join(self._display(p) for p in file.chain + (resolved,))
+            self.error(file, node, described, f"the includes form a cycle: {chain}")
+            return []
+        prefix = node.get("prefix")
+        if prefix is not None and not prefix.strip():
+            self.warn(file, node, described, 'the empty prefix="" is ignored: Spryker reads '
+                                             "it as no prefix")
+        prefixes = file.prefixes + ((prefix.strip(),) if prefix and prefix.strip() else ())
+        included = _File(target, self._display(target), prefixes, file.chain + (resolved,))
+        root = self._parse(included)
+        if root is None:
+            return []
+        entries = self._process_elements(root, included)
+        if not entries:
+            self.warn(included, root, "<statemachine>", "the included file declares no "
+                                                        "<process>")
+        name = (node.get("name") or "").strip()
+        if name and entries and entries[0].get("file") is None:
+            # As in Spryker: the include's name is the name of the file's first process.
+            declared = (entries[0].get("name") or "").strip()
+            self.include_names[id(entries[0])] = name
+            if declared and declared != name:
+                self.renamed[declared] = name
+        return [(entry, included) for entry in entries]
+
+    def _locate(self, file: _File, raw: str) -> Path | None:
+        """The file an include names, from the including file's folder (then from the main
+        file's, which is where Spryker looks). Spryker's OMS reads spaces in the name as "_",
+        and its generic state machine leaves out the ".xml"; both are tried."""
+        names = list(dict.fromkeys((raw, raw.replace(" ", "_"))))
+        names += [name + ".xml" for name in names if not name.endswith(".xml")]
+        folders = list(dict.fromkeys((file.path.parent, self.main_path.parent)))
+        for folder in folders:
+            for name in names:
+                candidate = folder / name
+                try:
+                    if candidate.is_file():
+                        return candidate
+                except (OSError, ValueError):  # a name no file system takes
+                    continue
+        return None
 
     def _display(self, path: Path) -> str:
-        try:
-            return os.path.relpath(path, self.main_path.parent)
-        except ValueError:  # another drive on Windows
-            return str(path)
+        return _relative(path, self.main_path.parent)
 
-    def _read(self, file: _File, stack: tuple[Path, ...]) -> str | None:
-        """Read one file and its includes; return the main process name (main file only)."""
-        is_main = not stack
-        root = _parse(file)
-        if _local(root, file) != "statemachine":
-            raise file.error(f"<{_local(root, file)}>",
-                             "the root element must be <statemachine>")
-        _check_element(root, file, "<statemachine>")
-        elements = list(root)
-        definitions = [e for e in elements if e.get("file") is None]
-        includes = [e for e in elements if e.get("file") is not None]
-        mains = [e for e in definitions if _boolean(e, "main", file, _describe_process(e))]
-        if not is_main and mains:
-            raise file.error(_describe_process(mains[0]),
-                             "an included file cannot hold a main process (main=\"true\")")
-        if not elements:
-            raise file.error("<statemachine>", "the file declares no <process>")
-        main_name = None
-        if is_main:
-            if len(mains) > 1:
-                names = ", ".join(f'"{e.get("name")}"' for e in mains)
-                raise file.error("<statemachine>", f"more than one main process: {names}")
-            if not mains and len(definitions) == 1 and not includes:
-                mains = definitions
-            if not mains:
-                raise file.error("<statemachine>",
-                                 'no <process> has main="true" (say which one is the main '
-                                 "process)")
-            main_name = mains[0].get("name")
-        for element in elements:
-            if element.get("file") is None:
-                self._read_process(element, file)
-            else:
-                self._include(element, file, stack + (file.path.resolve(),))
-        return main_name
-
-    def _include(self, element, file: _File, stack: tuple[Path, ...]) -> None:
-        described = _describe_process(element)
-        _check_element(element, file, described)
-        target = file.path.parent / element.get("file")
-        if not target.is_file():
-            raise file.error(described, f'the included file "{element.get("file")}" does not '
-                                        f"exist (looked for {target})")
-        if target.resolve() in stack:
-            chain = " -> ".join(self._display(p) for p in stack + (target.resolve(),))
-            raise file.error(described, f"the includes form a cycle: {chain}")
-        prefix = element.get("prefix")
-        if prefix is not None and not prefix.strip():
-            raise file.error(described, "the prefix is empty")
-        prefixes = file.prefixes + ((prefix.strip(),) if prefix else ())
-        self._read(_File(target, self._display(target), prefixes), stack)
-
-    def _read_process(self, element, file: _File) -> None:
-        described = _describe_process(element)
-        _check_element(element, file, described)
-        if element.get("prefix") is not None:
-            raise file.error(described, "prefix only works on an include "
-                                        '(<process name="..." file="..." prefix="..."/>)')
-        name = _required(element, "name", file, "<process>")
-        self._declare("process", name, file, described)
-        for child in element:
-            _check_element(child, file, described)
-            kind = _local(child, file)
-            if kind == "subprocesses":
-                for sub in child:
-                    sub_name = (sub.text or "").strip()
-                    if not sub_name:
-                        raise file.error(described, "a <subprocesses> entry is empty")
-                    self.subprocesses.append((sub_name, file, described))
-            elif kind == "states":
-                for state in child:
-                    self._read_state(state, file, name)
-            elif kind == "events":
-                for event in child:
-                    self._read_event(event, file)
-            else:
-                for transition in child:
-                    self._read_transition(transition, file)
-
-    def _declare(self, kind: str, name: str, file: _File, element: str) -> None:
-        first = self.declared_in.get((kind, name))
+    # -- processes ---------------------------------------------------------------------------
+    def _read_process(self, node: _Node, file: _File, *, is_main: bool) -> None:
+        described = _describe_process(node)
+        self._check_attributes(node, file, described)
+        if node.get("prefix") is not None:
+            self.warn(file, node, described, "prefix is ignored here: it only works on an "
+                                             'include (<process name="..." file="..." '
+                                             'prefix="..."/>)')
+        name = self._name_of(node)
+        if not name:
+            self.error(file, node, "<process>", 'the attribute "name" is missing or empty')
+            return
+        first = self.processes.get(name)
         if first is not None:
-            where = "earlier in this file" if first.path == file.path else f"in {first.display}"
-            raise file.error(element, f'the {kind} "{name}" is already declared {where} '
-                                      f"({kind} names must be unique across all subprocesses)")
-        self.declared_in[(kind, name)] = file
+            where = ("earlier in this file" if first.path == file.path
+                     else f"in {first.display}")
+            self.error(file, node, described, f'the process "{name}" is already declared '
+                                              f"{where}")
+            return
+        self.processes[name] = file
+        if file.path != self.main_path and not is_main and \
+                self._boolean(node, "main", file, described):
+            self.error(file, node, described,
+                       'an included file cannot hold a main process (main="true")')
+        blocks: dict[str, _Node] = {}
+        for child in node.children:
+            if not self._known(child, file, described,
+                               {"subprocesses", "states", "transitions", "events"}):
+                continue
+            if child.local in blocks:
+                self.warn(file, child, described, f"a second <{child.local}> is ignored: "
+                                                  "Spryker reads only the first")
+                continue
+            blocks[child.local] = child
+        readers = (("subprocesses", "process", lambda n, f: self._read_subprocess(n, f, described)),
+                   ("states", "state", lambda n, f: self._read_state(n, f, name)),
+                   ("events", "event", self._read_event),
+                   ("transitions", "transition", self._read_transition))
+        for block, kind, read in readers:
+            for child in blocks[block].children if block in blocks else ():
+                if self._known(child, file, f"<{block}> of {described}", {kind}):
+                    read(child, file)
 
-    def _read_state(self, element, file: _File, process_name: str) -> None:
-        raw = _required(element, "name", file, "<state>")
+    def _read_subprocess(self, node: _Node, file: _File, described: str) -> None:
+        name = node.text.strip()
+        if not name:
+            self.error(file, node, described, "a <subprocesses> entry is empty")
+            return
+        self.subprocess_refs.append((name, file, node, described))
+
+    def _check_subprocesses(self) -> None:
+        for name, file, node, element in self.subprocess_refs:
+            if name in self.processes:
+                continue
+            hint = ""
+            if name in self.renamed:
+                hint = (f' (its file declares "{name}", but the include names it '
+                        f'"{self.renamed[name]}", and Spryker goes by the include)')
+            self.error(file, node, element, f'the subprocess "{name}" listed in '
+                                            "<subprocesses> is not declared in any included "
+                                            f"file{hint}")
+
+    def _read_state(self, node: _Node, file: _File, process_name: str) -> None:
+        raw = (node.get("name") or "").strip()
+        if not raw:
+            self.error(file, node, "<state>", 'the attribute "name" is missing or empty')
+            return
         described = f'<state name="{raw}">'
-        _check_element(element, file, described)
+        self._check_attributes(node, file, described)
         flags = []
-        for flag in element:
-            text = (flag.text or "").strip()
-            if text not in FLAGS:
-                allowed = ", ".join(f'"{f}"' for f in sorted(FLAGS))
-                raise file.error(described, f'the flag "{text}" is not one of {allowed}')
-            flags.append(text)
-        name = file.name(raw)
-        self._declare("state", name, file, described)
-        self.states[name] = State(
-            name,
-            reserved=_boolean(element, "reserved", file, described),
-            display=element.get("display") or None,
+        for child in node.children:
+            if not self._known(child, file, described, {"flag"}):
+                continue
+            text = child.text.strip()
+            if text:
+                flags.append(text)
+            else:
+                self.warn(file, child, described, "an empty <flag> is ignored")
+        state = State(
+            file.name(raw),
+            reserved=self._boolean(node, "reserved", file, described),
+            display=node.get("display") or None,
             flags=frozenset(flags),
             subprocess=process_name,
+            origin=file.origin(node),
         )
+        self._declare("state", self.states, state, file, node, described)
 
-    def _read_event(self, element, file: _File) -> None:
-        raw = _required(element, "name", file, "<event>")
+    def _read_event(self, node: _Node, file: _File) -> None:
+        raw = (node.get("name") or "").strip()
+        if not raw:
+            self.warn(file, node, "<event>", 'an <event> without a "name" is skipped, as '
+                                             "Spryker does")
+            return
         described = f'<event name="{raw}">'
-        _check_element(element, file, described)
-        timeout = element.get("timeout") or None
-        if timeout is not None:
-            try:
-                parse_timeout(timeout)
-            except InvalidTimeout:
-                raise file.error(described, f'the timeout "{timeout}" does not parse') from None
-        name = file.name(raw)
-        self._declare("event", name, file, described)
-        self.events[name] = Event(
-            name,
-            manual=_boolean(element, "manual", file, described),
-            on_enter=_boolean(element, "onEnter", file, described),
-            timeout=timeout,
-            timeout_processor=element.get("timeoutProcessor") or None,
-            command=element.get("command") or None,
+        self._check_attributes(node, file, described)
+        for child in node.children:
+            self._known(child, file, described, set())
+        event = Event(
+            file.name(raw),
+            manual=self._boolean(node, "manual", file, described),
+            on_enter=self._boolean(node, "onEnter", file, described),
+            timeout=(node.get("timeout") or "").strip() or None,
+            timeout_processor=node.get("timeoutProcessor") or None,
+            command=node.get("command") or None,
+            origin=file.origin(node),
         )
+        self._declare("event", self.events, event, file, node, described)
 
-    def _read_transition(self, element, file: _File) -> None:
+    def _declare(self, kind: str, declared: dict, definition, file: _File, node: _Node,
+                 described: str) -> None:
+        """Keep the last of two definitions of one name, as Spryker does, and say so."""
+        first = declared.get(definition.name)
+        if first is not None:
+            self.warn(file, node, described,
+                      f'the {kind} "{definition.name}" is declared twice: this declaration '
+                      f"replaces the one at {self._where(first.origin)} (Spryker keeps the "
+                      "last)")
+        declared[definition.name] = definition
+
+    def _where(self, origin: Origin) -> str:
+        line = f":{origin.line}" if origin.line else ""
+        return self._display(Path(origin.file)) + line
+
+    def _read_transition(self, node: _Node, file: _File) -> None:
         parts: dict[str, str] = {}
-        for child in element:
-            kind = _local(child, file)
-            if kind in parts:
-                raise file.error(_describe_raw(element), f"the transition has two <{kind}>")
-            parts[kind] = (child.text or "").strip()
+        again: list[tuple[str, _Node]] = []
+        for child in node.children:
+            if not self._known(child, file, "<transition>", {"source", "target", "event"}):
+                continue
+            if child.local in parts:
+                again.append((child.local, child))
+            else:
+                parts[child.local] = child.text.strip()
         described = describe_transition(parts.get("source"), parts.get("target"),
                                         parts.get("event"))
-        _check_element(element, file, described)
+        self._check_attributes(node, file, described)
+        for kind, child in again:
+            self.warn(file, child, described,
+                      f'a second <{kind}> ("{child.text.strip()}") is ignored: Spryker takes '
+                      f'the first ("{parts[kind]}")')
         for kind in ("source", "target"):
             if not parts.get(kind):
-                raise file.error(described, f"the transition has no <{kind}>")
+                self.error(file, node, described, f"the transition has no <{kind}>")
+                return
         if "event" in parts and not parts["event"]:
-            raise file.error(described, "the <event> is empty (leave it out for a transition "
-                                        "without an event)")
+            self.error(file, node, described, "the <event> is empty (leave it out for a "
+                                              "transition without an event)")
+            return
         transition = Transition(
             file.name(parts["source"]),
             file.name(parts["target"]),
             file.name(parts["event"]) if "event" in parts else None,
-            condition=element.get("condition") or None,
-            happy=_boolean(element, "happy", file, described),
+            condition=node.get("condition") or None,
+            happy=self._boolean(node, "happy", file, described),
+            origin=file.origin(node),
         )
         self.transitions.append((transition, file, described))
 
-    def _check_transition(self, transition: Transition, file: _File, element: str) -> None:
-        checks = (("source state", transition.source, self.states),
-                  ("target state", transition.target, self.states),
-                  ("event", transition.event, self.events))
-        for what, name, known in checks:
-            if name is not None and name not in known:
-                note = f" (the prefix {_prefix_note(file)} applies)" if file.prefixes else ""
-                raise file.error(element, f'the {what} "{name}" does not exist{note}')
+    def _check_transitions(self) -> None:
+        """Refuse a source, target or event that does not exist, as Spryker's loader does."""
+        for transition, file, described in self.transitions:
+            for what, name, known in (("source state", transition.source, self.states),
+                                      ("target state", transition.target, self.states),
+                                      ("event", transition.event, self.events)):
+                if name is not None and name not in known:
+                    note = f" (the prefix {_prefix_note(file)} applies)" if file.prefixes else ""
+                    self.error(file, transition.origin.line, described,
+                               f'the {what} "{name}" does not exist{note}')
 
+    # -- attributes and elements ---------------------------------------------------------------
+    def _known(self, node: _Node, file: _File, described: str, allowed: set[str]) -> bool:
+        """Whether ``node`` is one of the ``allowed`` elements; warn about any other."""
+        if node.prefixed:
+            self.warn(file, node, described, f"<{node.name}> is ignored: Spryker does not read "
+                                             "elements with a namespace prefix")
+            return False
+        if node.local not in allowed:
+            expected = ", ".join(f"<{a}>" for a in sorted(allowed)) or "nothing"
+            self.warn(file, node, described, f"unknown element <{node.local}> is ignored "
+                                             f"(expected here: {expected})")
+            return False
+        return True
 
-def _parse(file: _File) -> ET.Element:
-    try:
-        data = file.path.read_bytes()
-    except OSError as error:
-        raise file.error("(file)", f"the file cannot be read: {error.strerror or error}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise file.error("(file)", "the file is not UTF-8") from None
-    # Checked on the text before any parser sees it: expat would otherwise expand entities.
-    upper = text.upper()
-    for marker in ("<!DOCTYPE", "<!ENTITY"):
-        if marker in upper:
-            raise file.error(marker + ">", "DTDs and entities are refused (they could expand "
-                                           "without bound); remove the declaration")
-    try:
-        return ET.fromstring(text)
-    except ET.ParseError as error:
-        line, column = error.position
-        raise file.error(f"line {line}, column {column + 1}",
-                         f"the file is not well-formed XML ({expat.ErrorString(error.code)})"
-                         ) from None
+    def _check_attributes(self, node: _Node, file: _File, described: str) -> None:
+        allowed = _ATTRIBUTES.get(node.local, set())
+        for attribute in node.attributes:
+            if ":" in attribute or attribute == "xmlns":  # namespaces, xsi:schemaLocation
+                continue
+            if attribute not in allowed:
+                self.warn(file, node, described,
+                          f'unknown attribute "{attribute}" on <{node.local}> is ignored '
+                          f"(allowed: {', '.join(sorted(allowed)) or 'none'})")
 
-
-def _local(element, file: _File) -> str:
-    """The tag without the namespace; only ``spryker:oms-01`` or no namespace is accepted."""
-    tag = element.tag
-    if not isinstance(tag, str):
-        return ""
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        if namespace != NAMESPACE:
-            raise file.error(f"<{local}>", f'the namespace "{namespace}" is not "{NAMESPACE}"')
-        return local
-    return tag
-
-
-def _check_element(element, file: _File, described: str) -> None:
-    """Refuse unknown attributes and unknown child elements (likely typos)."""
-    kind = _local(element, file)
-    for attribute in element.attrib:
-        if attribute.startswith("{"):  # xsi:schemaLocation and friends
-            continue
-        if attribute not in _ATTRIBUTES.get(kind, set()):
-            allowed = ", ".join(sorted(_ATTRIBUTES.get(kind, set()))) or "none"
-            raise file.error(described, f'unknown attribute "{attribute}" on <{kind}> '
-                                        f"(allowed: {allowed})")
-    allowed_children = _CHILDREN.get(kind, set())
-    for child in element:
-        child_kind = _local(child, file)
-        if child_kind not in allowed_children:
-            allowed = ", ".join(f"<{c}>" for c in sorted(allowed_children)) or "nothing"
-            raise file.error(described, f"unknown element <{child_kind}> inside <{kind}> "
-                                        f"(allowed: {allowed})")
-
-
-def _required(element, attribute: str, file: _File, described: str) -> str:
-    value = (element.get(attribute) or "").strip()
-    if not value:
-        raise file.error(described, f'the attribute "{attribute}" is missing or empty')
-    return value
-
-
-def _boolean(element, attribute: str, file: _File, described: str) -> bool:
-    value = element.get(attribute)
-    if value is None:
+    def _boolean(self, node: _Node, attribute: str, file: _File, described: str) -> bool:
+        value = node.get(attribute)
+        if value is None or value == "false":
+            return False
+        if value == "true":
+            return True
+        self.warn(file, node, described, f'{attribute}="{value}" is read as false: only '
+                                         '"true" is true to Spryker')
         return False
-    if value.strip() in ("true", "false"):
-        return value.strip() == "true"
-    raise file.error(described, f'{attribute}="{value}" must be "true" or "false"')
 
 
-def _describe_process(element) -> str:
-    parts = [f'{key}="{element.get(key)}"' for key in ("name", "file", "prefix")
-             if element.get(key) is not None]
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _relative(path, folder: Path) -> str:
+    try:
+        return os.path.relpath(path, folder)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _describe_process(node: _Node) -> str:
+    parts = [f'{key}="{node.get(key)}"' for key in ("name", "file", "prefix")
+             if node.get(key) is not None]
     return "<process " + " ".join(parts) + ">" if parts else "<process>"
-
-
-def _describe_raw(element) -> str:
-    texts = {}
-    for child in element:
-        texts.setdefault(child.tag.rpartition("}")[2], (child.text or "").strip())
-    return describe_transition(texts.get("source"), texts.get("target"), texts.get("event"))
 
 
 def _prefix_note(file: _File) -> str:
