@@ -301,6 +301,64 @@ def check_conditions(limit):
     _report("check-conditions", sweeps.check_conditions(limit=limit))
 
 
+@oms_group.command("stuck")
+@click.option("--process", default="", help="Only items of this process.")
+@click.option("--state", default="", help="Only items in this state.")
+@click.option("--error", default="", help="Only failed items whose error contains this text.")
+@click.option("--reason", type=click.Choice(["failed", "overdue", "waiting"]),
+              help="Only items stuck for this reason.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="At most this many items, the longest waiting first.")
+@click.option("--retry", is_flag=True, help="Retry the items listed.")
+def oms_stuck(process, state, error, reason, limit, retry):
+    """List the items that will not move by themselves (Administration > Stuck items): their
+    last command failed, a timeout is overdue by more than PANEL_SWEEP_INTERVAL, or they
+    stayed in a state that is not final longer than PANEL_STUCK_AFTER allows.
+
+    With --retry, retry them as the page does; the transition log names the shell user.
+    Exits with 1 when a filter is wrong or a retry failed.
+    """
+    import getpass
+    import socket
+
+    from flask import current_app
+
+    from panel.models.base import utcnow
+    from panel.oms.registry import current_registry
+    from panel.oms.retry import retry_items
+    from panel.services import stuck_items
+
+    registry = current_registry()
+    query = stuck_items.StuckQuery(process=process.strip(), state=state.strip(),
+                                   error=error.strip(), reason=reason or "")
+    problems = query.check(registry)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.exceptions.Exit(1)
+    finder = stuck_items.Finder(registry, stuck_items.Limits.from_config(current_app.config),
+                                utcnow())
+    rows = stuck_items.stuck_rows(query, finder, limit)
+    for row in rows:
+        item = row.item
+        why = ", ".join(stuck_items.REASONS[r] for r in row.reasons)
+        detail = (row.failure.error_message if row.failure else
+                  f'timeout "{row.overdue[0]}" due {row.overdue[1]:%Y-%m-%d %H:%M}'
+                  if row.overdue else "")
+        click.echo(f"{row.order_reference}\titem #{item.id} {item.sku}\t{item.process_name}"
+                   f"\t{item.state_name} since {item.state_entered_at:%Y-%m-%d %H:%M}"
+                   f"\t{why}" + (f"\t{' '.join(detail.split())}" if detail else ""))
+    more = " (the limit; there may be more)" if len(rows) == limit else ""
+    click.echo(f"{len(rows)} stuck item(s){more}.")
+    if not retry or not rows:
+        return
+    actor = f"oms stuck --retry ({getpass.getuser()}@{socket.gethostname()})"[:120]
+    report = retry_items([row.item.id for row in rows], actor=actor)
+    click.echo(report.message)
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
 @oms_group.command("worker")
 @click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(0.1),
               help="Seconds between rounds.")

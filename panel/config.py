@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from panel.oms.definitions import InvalidTimeout, parse_timeout
+
 DEV_SECRET_WARNING = (
     "PANEL_SECRET_KEY is not set: using a random development key. Sessions end when the "
     "process restarts; set PANEL_SECRET_KEY in production."
@@ -52,6 +54,31 @@ def parse_mapping(raw: str) -> dict[str, str]:
         if not sep or not key.strip() or not value.strip():
             raise RuntimeError(f"expected key=value, got {part!r}")
         result[key.strip().lower()] = value.strip()
+    return result
+
+
+def duration(name: str, raw: str) -> timedelta:
+    """Read a setting's duration the way process timeouts are read ("5 minutes", "30 days",
+    "1 day 12 hours"); RuntimeError naming the setting when it is not one, or not positive."""
+    try:
+        value = parse_timeout(raw)
+    except InvalidTimeout as exc:
+        raise RuntimeError(f"{name}: {exc}") from None
+    if value <= timedelta():
+        raise RuntimeError(f"{name}: {raw!r} is not a positive duration")
+    return value
+
+
+def durations_by_process(name: str, raw: str) -> dict[str, timedelta]:
+    """Parse ``Process01=2 days, Other01=12 hours`` (process names keep their case)."""
+    result: dict[str, timedelta] = {}
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        process, sep, value = part.partition("=")
+        if not sep or not process.strip() or not value.strip():
+            raise RuntimeError(f"{name}: expected process=duration, got {part.strip()!r}")
+        result[process.strip()] = duration(f"{name} ({process.strip()})", value)
     return result
 
 
@@ -103,6 +130,16 @@ def from_environment(instance_path: str) -> dict:
         "PANEL_DISABLED_PLUGINS": _names(env.get("PANEL_DISABLED_PLUGINS", "")),
         "PANEL_TRACE_PLUGINS": _bool(env.get("PANEL_TRACE_PLUGINS")),
         "PANEL_CLAIM_WINDOW_DAYS": _int("PANEL_CLAIM_WINDOW_DAYS", 0),
+        # How often the timeout sweep runs (cron or `oms worker`): a timeout overdue by more
+        # than this is listed on Stuck items.
+        "PANEL_SWEEP_INTERVAL": duration("PANEL_SWEEP_INTERVAL",
+                                         env.get("PANEL_SWEEP_INTERVAL") or "5 minutes"),
+        # How long an item may stay in a state that is not final before Stuck items lists
+        # it: per process, and for the processes not named.
+        "PANEL_STUCK_AFTER": durations_by_process("PANEL_STUCK_AFTER",
+                                                  env.get("PANEL_STUCK_AFTER", "")),
+        "PANEL_STUCK_AFTER_DEFAULT": duration("PANEL_STUCK_AFTER_DEFAULT",
+                                              env.get("PANEL_STUCK_AFTER_DEFAULT") or "30 days"),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("PANEL_SESSION_HOURS", 12)),
         "PANEL_LOGIN_MAX_FAILURES": _int("PANEL_LOGIN_MAX_FAILURES", 10),
         "PANEL_LOGIN_WINDOW_MINUTES": _int("PANEL_LOGIN_WINDOW_MINUTES", 15),
@@ -162,8 +199,9 @@ def check_production(config) -> None:
 
 
 def check_processes(config, processes: Collection[str]) -> None:
-    """Refuse to start when PANEL_DEFAULT_PROCESS or PANEL_PAYMENT_PROCESSES names a process
-    that no plugin supplies, instead of failing the first order that would get it.
+    """Refuse to start when PANEL_DEFAULT_PROCESS, PANEL_PAYMENT_PROCESSES or
+    PANEL_STUCK_AFTER names a process that no plugin supplies, instead of failing the first
+    order that would get it (or listing no item of it as stuck).
 
     Raises RuntimeError naming each setting and value at fault, and the processes there are.
     """
@@ -176,6 +214,10 @@ def check_processes(config, processes: Collection[str]) -> None:
         if name not in processes:
             problems.append(f"PANEL_PAYMENT_PROCESSES maps the payment method {method!r} to "
                             f"the process {name!r}, which no plugin supplies.")
+    for name in config.get("PANEL_STUCK_AFTER", {}):
+        if name not in processes:
+            problems.append(f"PANEL_STUCK_AFTER sets a limit for the process {name!r}, which "
+                            "no plugin supplies.")
     if problems:
         known = ", ".join(sorted(processes)) or "none"
         raise RuntimeError("Order Panel will not start:\n- " + "\n- ".join(problems) +

@@ -1,7 +1,7 @@
 """How money, dates and states read on the pages and in exports."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
@@ -33,6 +33,23 @@ def format_datetime(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_duration(value: timedelta | None) -> str:
+    """A duration in its two largest units: "3 days 4 h", "2 h 5 min", "40 s"."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    if seconds < 0:
+        return "-" + format_duration(-value)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [(days, "day" if days == 1 else "days"), (hours, "h"), (minutes, "min"),
+             (seconds, "s")]
+    shown = [f"{n} {unit}" for n, unit in parts if n]
+    return " ".join(shown[:2]) or "0 s"
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_datetime

@@ -139,8 +139,12 @@ def test_loop_guard_stops_an_endless_on_enter_chain_and_changes_nothing(app, ord
     assert result.error and "stopped a loop" in result.error
     assert states(app, order) == ["new"] * 3
     with app.app_context():
-        log = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.is_error)).all()
-    assert len(log) == 1 and "more than 10 times" in log[0].error_message
+        log = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.is_error)
+                                 .order_by(TransitionLog.item_id)).all()
+    # One error row per item the run was for, each naming the event tried from its state.
+    assert [(r.item_id, r.event, r.source_state) for r in log] == [
+        (item_id, "spin", "new") for item_id in item_ids(app, order)]
+    assert all("more than 10 times" in r.error_message for r in log)
 
 
 def test_failing_command_rolls_back_and_logs(app, order):
@@ -150,8 +154,10 @@ def test_failing_command_rolls_back_and_logs(app, order):
     assert states(app, order) == ["new"] * 3
     with app.app_context():
         rows = db.session.scalars(sa.select(TransitionLog)).all()
-        assert [(r.is_error, r.event, r.command, r.actor) for r in rows] == [
-            (True, "explode", "Test/Explode", ACTOR)]
+        assert [(r.item_id, r.is_error, r.event, r.source_state, r.command, r.actor,
+                 r.error_message) for r in rows] == [
+            (item_id, True, "explode", "new", "Test/Explode", ACTOR,
+             "Test/Explode: the payment provider is down") for item_id in item_ids(app, order)]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ItemStateHistory).where(
             ItemStateHistory.event.is_not(None))) == 0
 

@@ -16,6 +16,7 @@ from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
 from panel.admin.reclamations import ReclamationsView
+from panel.admin.stuck import StuckItemsView
 from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
 from panel.models import LoginAttempt, User
@@ -49,11 +50,14 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(PluginsView(name="Plugins", category="Administration", endpoint="plugins",
                                url="/administration/plugins"))
     OmsView.is_visible = TransitionLogView.is_visible = AdministrationPage.is_visible
+    StuckItemsView.is_visible = AdministrationPage.is_visible
     admin.add_view(OmsView(name="OMS", category="Administration", endpoint="oms",
                            url="/administration/oms"))
     admin.add_view(TransitionLogView(name="Transition Log", category="Administration",
                                      endpoint="transition_log",
                                      url="/administration/transition-log"))
+    admin.add_view(StuckItemsView(name="Stuck items", category="Administration",
+                                  endpoint="stuck_items", url="/administration/stuck-items"))
     return admin
 
 

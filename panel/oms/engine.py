@@ -23,7 +23,8 @@ of after-commit work, and done by ``Run.committed`` once the caller has committe
 that fails is dropped with its list.
 
 A command that raises undoes everything of that order's run; the error goes to the
-transition log in a transaction of its own, and the caller gets the message. A caller that
+transition log in a transaction of its own, a row for each item the run was for
+(``panel.oms.failures``), and the caller gets the message. A caller that
 keeps its own record of the outcome (a bulk run's report) passes ``before_commit``: it is
 called with the result inside the transaction that commits the run, or the failure, so the
 record and what it records are saved together or not at all.
@@ -42,11 +43,12 @@ from sqlalchemy import select, update
 
 from panel.extensions import db
 from panel.locking import lock_row
-from panel.models import EventTimeout, Order, OrderItem, TransitionLog
+from panel.models import EventTimeout, Order, OrderItem
 from panel.models.base import utcnow
 from panel.models.id_lists import among_ids
 from panel.oms.bulk_writer import finish_runs
 from panel.oms.definitions import Process, Transition
+from panel.oms.failures import attempts_for, record_failure
 from panel.oms.registry import Registry, current_registry
 from panel.plugins import notify
 
@@ -163,9 +165,11 @@ class Run:
             self._write_timeouts(item, self.process(item))
         self._fire_on_enter(starting)
 
-    def move_eventless(self, items: list[OrderItem]) -> None:
-        """Take event-less transitions whose condition holds (or that have none)."""
-        moved = []
+    def move_eventless(self, items: list[OrderItem], *, log_stays: bool = False) -> int:
+        """Take event-less transitions whose condition holds (or that have none); return
+        how many items stayed. ``log_stays`` logs those too (a retry by hand does; the sweep,
+        which asks every few minutes, does not)."""
+        moved, stayed = [], 0
         for item in items:
             process = self.process(item)
             transition = self._choose(process, item.state_name, None, item)
@@ -173,7 +177,12 @@ class Run:
                 self._guard(None, item.state_name, process.name)
                 self._move(item, process, transition, None)
                 moved.append(item)
+            else:
+                stayed += 1
+                if log_stays:
+                    self._log(item, None, item.state_name, None, None, None)
         self._fire_on_enter(moved)
+        return stayed
 
     def _fire_on_enter(self, moved: list[OrderItem]) -> None:
         for (process_name, state), group in _group(moved).items():
@@ -323,23 +332,6 @@ def load_items(order_id: int, item_ids: Collection[int] | None) -> list[OrderIte
     return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def record_failure(order_id: int, exc: CommandFailed, actor: str, *,
-                   before_commit: Callable[[], None] | None = None) -> None:
-    """Undo the order's run and write its error to the transition log, committed.
-
-    ``before_commit`` runs first in the new transaction, so that what it writes is committed
-    with the log row (and a lock it takes is held from its first statement).
-    """
-    db.session.rollback()
-    if before_commit is not None:
-        before_commit()
-    db.session.add(TransitionLog(
-        order_id=order_id, item_id=None, process_name=exc.process, event=exc.event,
-        source_state=exc.state, target_state=None, command=exc.command, actor=actor,
-        is_error=True, error_message=str(exc)))
-    db.session.commit()
-
-
 def in_batches(order_ids: list[int], size: int, attempt: Callable[[list[int]], None],
                failed: Callable[[int, CommandFailed], None]) -> None:
     """Work through orders ``size`` at a time: ``attempt(ids)`` does a batch in one
@@ -398,6 +390,8 @@ def trigger_event(order_id: int, event: str, *, actor: str,
     # Read now: the commit expires the items, and each id read after it would be a query.
     requested = {item.id for item in items}
     run = Run(order, registry, actor, now)
+    attempts = attempts_for((i for i in items if run.process(i).has_event(i.state_name, event)),
+                            event)
     result = TriggerResult(event)
     try:
         result.skipped, result.stayed = run.trigger(event, items)
@@ -409,7 +403,8 @@ def trigger_event(order_id: int, event: str, *, actor: str,
         db.session.commit()
     except CommandFailed as exc:
         failed = TriggerResult(event, error=str(exc))
-        record_failure(order_id, exc, actor, before_commit=None if before_commit is None
+        record_failure(order_id, exc, actor, attempts=attempts,
+                       before_commit=None if before_commit is None
                        else lambda: before_commit(failed))
         return failed
     run.committed(event)

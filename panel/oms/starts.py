@@ -23,7 +23,8 @@ from panel.models.base import utcnow
 from panel.models.id_lists import among_ids
 from panel.oms.bulk_writer import finish_runs
 from panel.oms.definitions import Process
-from panel.oms.engine import CommandFailed, Run, in_batches, record_failure
+from panel.oms.engine import CommandFailed, Run, in_batches
+from panel.oms.failures import record_failure, start_attempts
 from panel.oms.registry import current_registry
 
 BATCH = 50
@@ -63,7 +64,8 @@ def start_orders(order_ids: Iterable[int], *, actor: str, now: datetime | None =
             run.committed(None)
 
     def failed(order_id: int, exc: CommandFailed) -> None:
-        record_failure(order_id, exc, actor)
+        record_failure(order_id, exc, actor,
+                       attempts=lambda: start_attempts(order_id, registry))
         failures[order_id] = str(exc)
 
     in_batches(list(order_ids), batch, attempt, failed)

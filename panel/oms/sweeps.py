@@ -18,7 +18,8 @@ from panel.models import EventTimeout, Order, OrderItem
 from panel.models.base import utcnow
 from panel.models.id_lists import among_ids
 from panel.oms.bulk_writer import finish_runs
-from panel.oms.engine import CommandFailed, Run, in_batches, load_items, lock_order, record_failure
+from panel.oms.engine import CommandFailed, Run, in_batches, load_items, lock_order
+from panel.oms.failures import attempts_for, due_timeout_attempts, record_failure
 from panel.oms.registry import current_registry
 
 
@@ -50,7 +51,8 @@ def check_timeouts(*, now: datetime | None = None, limit: int | None = None,
     result = SweepResult()
 
     def failed(order_id: int, exc: CommandFailed) -> None:
-        record_failure(order_id, exc, actor)
+        record_failure(order_id, exc, actor,
+                       attempts=lambda: due_timeout_attempts(order_id, now))
         result.errors.append(f"order #{order_id}: {exc}")
 
     in_batches(order_ids, batch, lambda chunk: _fire_due(chunk, registry, actor, now, result),
@@ -123,12 +125,13 @@ def check_conditions(*, now: datetime | None = None, limit: int | None = None,
             items = [i for i in load_items(order_id, None)
                      if i.process_name == process.name and i.state_name in states]
             run = Run(order, registry, actor, now)
+            attempts = attempts_for(items, None)
             try:
                 run.move_eventless(items)
                 run.finish()
                 db.session.commit()
             except CommandFailed as exc:
-                record_failure(order_id, exc, actor)
+                record_failure(order_id, exc, actor, attempts=attempts)
                 result.errors.append(f"order #{order_id}: {exc}")
                 continue
             if run.moved_ids:

@@ -72,8 +72,14 @@ class OrderDetails:
     @property
     def failures(self) -> list[LogRow]:
         """The transition log's errors since anything last happened to the items, newest
-        first: View Order shows them at the top until the order moves on."""
-        return list(takewhile(lambda row: row.entry.is_error, self.log_rows))
+        first: View Order shows them at the top until the order moves on. A failure is
+        logged once per item it was for; it is listed once."""
+        failures: dict[tuple, LogRow] = {}
+        for row in takewhile(lambda row: row.entry.is_error, self.log_rows):
+            e = row.entry
+            failures.setdefault((e.created_at, e.event, e.source_state, e.actor,
+                                 e.error_message), row)
+        return list(failures.values())
 
     @property
     def did_not_start(self) -> bool:
