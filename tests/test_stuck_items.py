@@ -406,3 +406,25 @@ def test_the_order_page_counts_a_failure_once_however_many_items_it_was_for(
 
     assert "The last step failed, and nothing has moved since." in page
     assert "Before it, 1 more failure since the items last moved" in page
+
+
+def test_pages_merge_the_reasons_longest_waiting_first_and_count_each_item_once(
+        app, post_order, as_role):
+    stuck_fixture.FAILING.add("Stuck/Capture")
+    expected = []  # item ids, the longest waiting first
+    for n, event in enumerate(["pay", "hold", "reserve", "pay", "hold", "reserve"]):
+        order_id, ids = new_order(app, post_order)
+        trigger(app, order_id, event)  # pay fails: those stay in "new", failed
+        age(app, ids, days=20 - n)  # all over Stuck01's 1 day: every item is waiting
+        expected += ids
+    admin = as_role("admin")
+
+    first = read(admin, "?per_page=10")
+    second = read(admin, "?per_page=10&page=2")
+
+    assert list(listed(first)) + list(listed(second)) == expected
+    assert "12 found, page 1 of 2" in first
+    assert listed(first)[expected[0]] == {"failed", "waiting"}  # one row, both reasons
+    failed = read(admin, "?reason=failed")
+    assert list(listed(failed)) == expected[0:2] + expected[6:8]
+    assert re.search(r'data-reason="failed" [^>]*>Last command failed <span[^>]*>4<', first)

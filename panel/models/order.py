@@ -135,9 +135,14 @@ class OrderItem(db.Model):
     """One unit of a product: an item of quantity n arrives as n rows, as Spryker splits them."""
 
     __tablename__ = "order_item"
-    # The orders list's state filter walks this index newest first (see order_search).
-    __table_args__ = (Index("ix_order_item_state_created_order", "state_name",
-                            "order_created_at", "order_id"),)
+    __table_args__ = (
+        # The orders list's state filter walks this index newest first (see order_search).
+        Index("ix_order_item_state_created_order", "state_name", "order_created_at",
+              "order_id"),
+        # Stuck items: the items of a process's open states that entered them before a time.
+        Index("ix_order_item_process_state_entered", "process_name", "state_name",
+              "state_entered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)

@@ -9,22 +9,23 @@ An item is stuck for one or more of three reasons:
 - waiting: it has been in a state that is not final (one with transitions out of it) for
   longer than its process's limit (``PANEL_STUCK_AFTER``, else ``PANEL_STUCK_AFTER_DEFAULT``).
 
-Each reason is one indexed query that yields item ids (the log's error rows, the timeouts'
-due dates, the items' time in state per process and state); the list is their union, oldest
-first, paged like every list.
+Each reason is read from an index (the log's error rows, the timeouts' due dates, the items'
+time in state per process and state). A page merges the heads of those pieces, the longest
+waiting first, so that it reads about a page from each, however many items are stuck; the
+total is counted exactly up to 10,000, as on every list.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy import exists, select, union_all
 
 from panel.extensions import db
 from panel.models import EventTimeout, Order, OrderItem, TransitionLog
 from panel.models.id_lists import among_ids
 from panel.oms.registry import Registry
-from panel.services.paging import ResultPage, fetch_page
+from panel.services.paging import COUNT_CAP, ResultPage, capped_count
 
 REASONS = {
     "failed": "Last command failed",
@@ -90,7 +91,6 @@ class Finder:
     registry: Registry
     limits: Limits
     now: datetime
-    reasons: list[str] = field(default_factory=lambda: list(REASONS))
 
     @property
     def overdue_before(self) -> datetime:
@@ -115,37 +115,80 @@ class Finder:
                 .where(EventTimeout.due_at < self.overdue_before,
                        EventTimeout.state_name == OrderItem.state_name))
 
-    def waiting_ids(self):
-        conditions = []
-        for name, process in sorted(self.registry.processes.items()):
-            open_states = sorted(s for s in process.states if process.transitions_from(s))
-            if open_states:
-                conditions.append(and_(
-                    OrderItem.process_name == name, OrderItem.state_name.in_(open_states),
-                    OrderItem.state_entered_at < self.now - self.limits.for_process(name)))
-        return select(OrderItem.id).where(or_(false(), *conditions))
-
-    def ids(self, query: StuckQuery):
-        """A SELECT of the stuck items' ids that match ``query``'s reason and error."""
+    def reasons_for(self, query: StuckQuery) -> list[str]:
         if query.error:  # only a failure has an error message
-            reasons = ["failed"] if query.reason in ("", "failed") else []
-        else:
-            reasons = [query.reason] if query.reason else list(REASONS)
-        parts = {"failed": lambda: self.failed_ids(query.error), "overdue": self.overdue_ids,
-                 "waiting": self.waiting_ids}
-        selects = [parts[reason]() for reason in reasons]
-        if not selects:
-            return select(OrderItem.id).where(false())
-        return selects[0] if len(selects) == 1 else union(*selects)
+            return ["failed"] if query.reason in ("", "failed") else []
+        return [query.reason] if query.reason else list(REASONS)
 
-    def items(self, query: StuckQuery):
-        """A SELECT of the stuck items matching ``query``."""
-        stmt = select(OrderItem).where(OrderItem.id.in_(self.ids(query)))
+    def pieces(self, query: StuckQuery, *, disjoint: bool = False) -> list:
+        """SELECTs of (id, state_entered_at) whose union is the stuck items matching
+        ``query``: the failed items, the overdue ones, and the waiting ones one SELECT per
+        process and open state (each a range of ix_order_item_process_state_entered, which
+        yields them the longest waiting first). ``disjoint`` leaves out of each piece the
+        items of the pieces before it, for counting."""
+        reasons = self.reasons_for(query)
+        columns = (OrderItem.id, OrderItem.state_entered_at)
+        pieces, earlier = [], []
+        if "failed" in reasons:
+            failed = self.failed_ids(query.error)
+            pieces.append(self._narrow(select(*columns).where(OrderItem.id.in_(failed)), query))
+            earlier.append(failed)
+        if "overdue" in reasons:
+            overdue = self.overdue_ids()
+            piece = select(*columns).where(OrderItem.id.in_(overdue))
+            if disjoint:
+                piece = piece.where(*(OrderItem.id.not_in(ids) for ids in earlier))
+            pieces.append(self._narrow(piece, query))
+            earlier.append(overdue)
+        if "waiting" in reasons:
+            for name, state in self.open_states(query):
+                piece = select(*columns).where(
+                    OrderItem.process_name == name, OrderItem.state_name == state,
+                    OrderItem.state_entered_at < self.now - self.limits.for_process(name))
+                if disjoint:
+                    piece = piece.where(*(OrderItem.id.not_in(ids) for ids in earlier))
+                pieces.append(piece)
+        return pieces
+
+    def open_states(self, query: StuckQuery) -> list[tuple[str, str]]:
+        """(process, state) of every state with a transition out, narrowed by ``query``."""
+        return [(name, state)
+                for name, process in sorted(self.registry.processes.items())
+                if not query.process or name == query.process
+                for state in sorted(process.states)
+                if process.transitions_from(state) and (not query.state or state == query.state)]
+
+    @staticmethod
+    def _narrow(stmt, query: StuckQuery):
         if query.process:
             stmt = stmt.where(OrderItem.process_name == query.process)
         if query.state:
             stmt = stmt.where(OrderItem.state_name == query.state)
         return stmt
+
+    def first(self, query: StuckQuery, count: int, skip: int = 0) -> list[int]:
+        """The ids of stuck items matching ``query``, the longest waiting first: ``count``
+        of them after the first ``skip``. The first ``skip + count`` of the whole list are
+        among the first ``skip + count`` of each piece, so each piece reads no more."""
+        pieces = self.pieces(query)
+        if not pieces:
+            return []
+        enough = skip + count
+        heads = [piece.order_by(*ORDERING).limit(enough).subquery() for piece in pieces]
+        merged = union_all(*(select(head.c.id, head.c.state_entered_at)
+                             for head in heads)).subquery()
+        return list(db.session.scalars(
+            select(merged.c.id).group_by(merged.c.id, merged.c.state_entered_at)
+            .order_by(merged.c.state_entered_at, merged.c.id).offset(skip).limit(count)))
+
+    def count(self, query: StuckQuery, cap: int = COUNT_CAP) -> int:
+        """How many stuck items match ``query``, counted up to ``cap`` + 1."""
+        total = 0
+        for piece in self.pieces(query, disjoint=True):
+            total += capped_count(piece.with_only_columns(OrderItem.id), cap - total)
+            if total > cap:
+                break
+        return total
 
 
 ORDERING = (OrderItem.state_entered_at, OrderItem.id)  # the longest waiting first
@@ -153,21 +196,26 @@ ORDERING = (OrderItem.state_entered_at, OrderItem.id)  # the longest waiting fir
 
 def find_stuck(query: StuckQuery, finder: Finder) -> ResultPage:
     """One page of stuck items, the longest waiting first; its rows are StuckRow objects."""
-    page = fetch_page(finder.items(query), ORDERING, OrderItem.id, query.page, query.per_page)
-    page.rows = describe(page.rows, finder)
-    return page
+    ids = finder.first(query, query.per_page, (query.page - 1) * query.per_page)
+    total = finder.count(query)
+    return ResultPage(describe(_items(ids), finder), min(total, COUNT_CAP), total > COUNT_CAP,
+                      query.page, query.per_page)
 
 
 def stuck_item_ids(query: StuckQuery, finder: Finder, limit: int) -> list[int]:
     """The ids of up to ``limit`` stuck items matching ``query``, the longest waiting first."""
-    stmt = finder.items(query).with_only_columns(OrderItem.id).order_by(*ORDERING).limit(limit)
-    return list(db.session.scalars(stmt))
+    return finder.first(query, limit)
 
 
 def stuck_rows(query: StuckQuery, finder: Finder, limit: int) -> list[StuckRow]:
     """Up to ``limit`` stuck items matching ``query``, described, the longest waiting first."""
-    items = list(db.session.scalars(finder.items(query).order_by(*ORDERING).limit(limit)))
-    return describe(items, finder)
+    return describe(_items(finder.first(query, limit)), finder)
+
+
+def _items(ids: list[int]) -> list[OrderItem]:
+    found = {item.id: item for item in db.session.scalars(
+        select(OrderItem).where(among_ids(OrderItem.id, ids)))} if ids else {}
+    return [found[item_id] for item_id in ids if item_id in found]
 
 
 def describe(items: list[OrderItem], finder: Finder) -> list[StuckRow]:
@@ -207,10 +255,6 @@ def describe(items: list[OrderItem], finder: Finder) -> list[StuckRow]:
     return rows
 
 
-def count_by_reason(finder: Finder, cap: int = 10_000) -> dict[str, int]:
+def count_by_reason(finder: Finder, cap: int = COUNT_CAP) -> dict[str, int]:
     """How many items each reason holds, counted up to ``cap`` + 1."""
-    counts = {}
-    for reason in REASONS:
-        ids = finder.ids(StuckQuery(reason=reason)).limit(cap + 1).subquery()
-        counts[reason] = db.session.scalar(select(func.count()).select_from(ids))
-    return counts
+    return {reason: finder.count(StuckQuery(reason=reason), cap) for reason in REASONS}

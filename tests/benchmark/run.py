@@ -40,6 +40,7 @@ from tests.conftest import order_payload
 
 LIST = "/sales/orders/"
 STOCK = "/stock/order/"
+STUCK = "/administration/stuck-items/"
 
 
 class StockOrders(ModelView):
@@ -160,6 +161,23 @@ def list_requests(values: dict, app) -> list[tuple[str, str, str]]:
     ]
 
 
+def stuck_pages(app, client):
+    """Stuck items, page 1, filtered by a different open state of each process at every call
+    (the states with the most items first), then unfiltered: a new query each time."""
+    from panel.oms.registry import current_registry
+
+    with app.app_context():
+        urls = [f"{STUCK}?process={name}&state={state}"
+                for name, process in sorted(current_registry().processes.items())
+                for state, _ in db.session.execute(
+                    sa.select(OrderItem.state_name, sa.func.count())
+                    .where(OrderItem.process_name == name)
+                    .group_by(OrderItem.state_name).order_by(sa.func.count().desc()))
+                if process.transitions_from(state)] + [STUCK]
+    turn = iter(range(10**9))
+    return lambda: get(client, urls[next(turn) % len(urls)])()
+
+
 def order_with_items(app, count: int, reference: str) -> int:
     payload = order_payload(order_reference=reference)
     payload["shipments"][0]["items"] = [
@@ -210,6 +228,10 @@ def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
         ours_times, stock_times = timed_side_by_side(
             get(client, ours), get(client, stock), repeat, max(5, repeat // 4))
         results["rows"][label] = {"ours": ours_times, "stock": stock_times}
+
+    log("  stuck items")
+    results["rows"]["Stuck items: page 1, by process and state"] = {
+        "ours": timed(stuck_pages(app, client), repeat)}
 
     tag = int(time.time())
     one = order_with_items(app, 1, f"BENCH-1-{tag}")
