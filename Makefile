@@ -23,14 +23,15 @@ demo: install
 	@echo "Order Panel: http://127.0.0.1:$(PORT)/"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The browser tests drive Debian's Chromium, the process graphs need Graphviz's dot and the
-# deployment tests run nginx; install them when missing and we may.
+# The browser tests drive Debian's Chromium, the process graphs need Graphviz's dot, the PDFs
+# Pango and the deployment tests run nginx; install them when missing and we may.
 system-packages:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null || [ ! -x /usr/sbin/nginx ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v dot >/dev/null || [ ! -x /usr/sbin/nginx ] \
+	   || ! /sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz nginx-light; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium graphviz nginx-light libpango-1.0-0 libpangoft2-1.0-0; \
 	  else \
-	    echo "The tests need Debian's chromium, graphviz and nginx: sudo apt-get install chromium graphviz nginx-light" >&2; \
+	    echo "The tests need Debian's chromium, graphviz, nginx and Pango (PDFs): sudo apt-get install chromium graphviz nginx-light libpango-1.0-0 libpangoft2-1.0-0" >&2; \
 	    exit 1; \
 	  fi; \
 	fi

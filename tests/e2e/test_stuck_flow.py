@@ -179,6 +179,7 @@ def test_admin_retries_a_ticked_item_then_all_matching(app, page, live_server, a
     open_stuck_items(page)
     page.locator('#stuck-reasons a[data-reason="failed"]').click()
     expect_rows(page, rest)
+    page.wait_for_load_state("load")  # check-all is panel.js's, loaded after the table
     page.locator("#check-all").check()
     expect(page.locator('#stuck-table input[name="item"]:checked')).to_have_count(len(rest))
     retry_all = page.locator("#retry-all")
