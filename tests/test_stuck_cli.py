@@ -12,21 +12,18 @@ from panel.config import duration, durations_by_process
 from panel.extensions import db
 from panel.models import TransitionLog
 from tests.plugins import stuck_fixture
-from tests.test_stuck_items import age, log, new_order, states, trigger
 
-
-@pytest.fixture
-def app_config():
-    return {"PANEL_PLUGINS": (stuck_fixture.NAME,), "PANEL_DEFAULT_PROCESS": "Stuck01",
-            "PANEL_STUCK_AFTER": {"Stuck01": timedelta(days=1)}}
-
-
-@pytest.fixture(autouse=True)
-def healthy_services():
-    for collection in (stuck_fixture.FAILING, stuck_fixture.CLEARED, stuck_fixture.CALLS):
-        collection.clear()
-    yield
-    stuck_fixture.FAILING.clear()
+# The same plugin and limits as the page's tests: app_config and healthy_services are
+# fixtures, which pytest takes from the imported names.
+from tests.test_stuck_items import (  # noqa: F401
+    age,
+    app_config,
+    healthy_services,
+    log,
+    new_order,
+    states,
+    trigger,
+)
 
 
 def stuck(runner, *args):
