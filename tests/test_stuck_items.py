@@ -13,7 +13,9 @@ from panel.extensions import db
 from panel.models import OrderItem, TransitionLog
 from panel.models.base import utcnow
 from panel.oms import engine, sweeps
+from panel.oms.registry import current_registry
 from panel.oms.retry import retry_items
+from panel.services.stuck_items import Finder, Limits, StuckQuery, count_by_reason
 from tests.conftest import order_payload
 from tests.plugins import stuck_fixture
 
@@ -428,3 +430,31 @@ def test_pages_merge_the_reasons_longest_waiting_first_and_count_each_item_once(
     failed = read(admin, "?reason=failed")
     assert list(listed(failed)) == expected[0:2] + expected[6:8]
     assert re.search(r'data-reason="failed" [^>]*>Last command failed <span[^>]*>4<', first)
+
+
+def test_the_reason_counts_follow_the_other_filters_and_say_when_there_are_more(
+        app, post_order, as_role):
+    stuck_fixture.FAILING.add("Stuck/Capture")
+    for _ in range(3):
+        order_id, ids = new_order(app, post_order)
+        trigger(app, order_id, "pay")  # 2 failed items an order
+
+    page = read(as_role("admin"), "?state=paid")  # none is in "paid"
+
+    assert re.search(r'data-reason="failed" [^>]*>Last command failed <span[^>]*>0<', page)
+    with app.app_context():
+        finder = Finder(current_registry(), Limits.from_config(app.config), utcnow())
+        counts = count_by_reason(StuckQuery(process="Stuck01"), finder, cap=5)
+    assert counts == {"failed": (5, True), "overdue": (0, False), "waiting": (0, False)}
+
+
+def test_a_retry_keeps_the_filters_and_the_page_size(app, post_order, as_role):
+    order_id, ids = new_order(app, post_order)
+    stuck_fixture.FAILING.add("Stuck/Capture")
+    trigger(app, order_id, "pay")
+
+    response = as_role("admin").post_form(URL + "retry", {
+        "item": [str(ids[0])], "reason": "failed", "per_page": "50", "error": "reach"})
+
+    query = response.headers["Location"].split("?")[1]
+    assert sorted(query.split("&")) == ["error=reach", "per_page=50", "reason=failed"]

@@ -23,7 +23,7 @@ from panel.services.triggers import actor_of
 
 # "Retry all matching" takes at most this many items per press, the longest waiting first.
 RETRY_ALL_CAP = 1000
-FILTERS = ("process", "state", "error", "reason")
+FILTERS = ("process", "state", "error", "reason", "per_page")  # kept across a retry
 
 
 def read_stuck_query(args) -> tuple[StuckQuery, list[str]]:
@@ -53,7 +53,7 @@ class StuckItemsView(PanelView):
         return self.render(
             "oms/stuck.html", query=query, page=page, errors=errors, now=find.now,
             limits=find.limits, reasons=stuck_items.REASONS,
-            counts=stuck_items.count_by_reason(find),
+            counts=stuck_items.count_by_reason(query, find),
             processes=sorted(registry.processes.values(), key=lambda p: p.name),
             state_names=sorted({s for p in registry.processes.values() for s in p.states}),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],

@@ -16,7 +16,7 @@ total is counted exactly up to 10,000, as on every list.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, union_all
@@ -255,6 +255,12 @@ def describe(items: list[OrderItem], finder: Finder) -> list[StuckRow]:
     return rows
 
 
-def count_by_reason(finder: Finder, cap: int = COUNT_CAP) -> dict[str, int]:
-    """How many items each reason holds, counted up to ``cap`` + 1."""
-    return {reason: finder.count(StuckQuery(reason=reason), cap) for reason in REASONS}
+def count_by_reason(query: StuckQuery, finder: Finder,
+                    cap: int = COUNT_CAP) -> dict[str, tuple[int, bool]]:
+    """For each reason, how many items ``query``'s other filters leave: (count up to
+    ``cap``, whether there are more)."""
+    counts = {}
+    for reason in REASONS:
+        total = finder.count(replace(query, reason=reason), cap)
+        counts[reason] = (min(total, cap), total > cap)
+    return counts

@@ -17,26 +17,15 @@ from panel.oms import engine
 from tests.e2e.conftest import login, make_order
 from tests.plugins import stuck_fixture
 
+# The plugin and limits of the page's other tests (pytest takes fixtures by imported name).
+from tests.test_stuck_items import app_config, healthy_services  # noqa: F401
+
 pytestmark = pytest.mark.e2e
 
 ADMIN = "Admin User <admin@example.org>"
 AGENT = "Agent User <agent@example.org>"
 ERROR = "Stuck/Capture: Stuck/Capture cannot reach its service"
 MOVED = [("pay", "new", "paid", False), ("invoice", "paid", "invoiced", False)]  # log rows
-
-
-@pytest.fixture
-def app_config():
-    return {"PANEL_PLUGINS": (stuck_fixture.NAME,), "PANEL_DEFAULT_PROCESS": "Stuck01",
-            "PANEL_STUCK_AFTER": {"Stuck01": timedelta(days=1)}}
-
-
-@pytest.fixture(autouse=True)
-def healthy_services():
-    stuck_fixture.FAILING.clear()
-    stuck_fixture.CLEARED.clear()
-    yield
-    stuck_fixture.FAILING.clear()
 
 
 def read(app, query):
