@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, union_all
+from sqlalchemy.orm import aliased
 
 from panel.extensions import db
 from panel.models import EventTimeout, Order, OrderItem, TransitionLog
@@ -97,23 +98,43 @@ class Finder:
         return self.now - self.limits.sweep_interval
 
     def failed_ids(self, error: str = ""):
-        later = TransitionLog.__table__.alias("later")
+        """SELECT of the ids of items whose last command failed (from the log's errors)."""
         stmt = (select(TransitionLog.item_id)
                 .join(OrderItem, OrderItem.id == TransitionLog.item_id)
-                .where(TransitionLog.is_error.is_(True),
-                       OrderItem.state_name == TransitionLog.source_state,
-                       ~exists().where(later.c.order_id == TransitionLog.order_id,
-                                       later.c.item_id == TransitionLog.item_id,
-                                       later.c.id > TransitionLog.id)))
+                .where(*self._newest_error(TransitionLog)))
         if error:
             stmt = stmt.where(TransitionLog.error_message.icontains(error, autoescape=True))
         return stmt
 
+    @staticmethod
+    def _newest_error(row):
+        """``row`` (the log, or an alias of it) is an error, the newest row of its item,
+        logged from the state the item is in (the order id keeps look-ups on its index)."""
+        later = TransitionLog.__table__.alias("later")
+        return (row.is_error.is_(True), OrderItem.state_name == row.source_state,
+                ~exists().where(later.c.order_id == row.order_id,
+                                later.c.item_id == row.item_id, later.c.id > row.id))
+
+    def _overdue(self, timeout):
+        return (timeout.due_at < self.overdue_before,
+                timeout.state_name == OrderItem.state_name)
+
     def overdue_ids(self):
+        """SELECT of the ids of items with a timeout overdue by more than a sweep interval."""
         return (select(EventTimeout.item_id)
                 .join(OrderItem, OrderItem.id == EventTimeout.item_id)
-                .where(EventTimeout.due_at < self.overdue_before,
-                       EventTimeout.state_name == OrderItem.state_name))
+                .where(*self._overdue(EventTimeout)))
+
+    def is_failed(self):
+        """SQL: the OrderItem of the statement failed (for excluding it from a piece)."""
+        error = aliased(TransitionLog)
+        return exists().where(error.order_id == OrderItem.order_id,
+                              error.item_id == OrderItem.id, *self._newest_error(error))
+
+    def is_overdue(self):
+        """SQL: the OrderItem of the statement has an overdue timeout."""
+        timeout = aliased(EventTimeout)
+        return exists().where(timeout.item_id == OrderItem.id, *self._overdue(timeout))
 
     def reasons_for(self, query: StuckQuery) -> list[str]:
         if query.error:  # only a failure has an error message
@@ -132,21 +153,20 @@ class Finder:
         if "failed" in reasons:
             failed = self.failed_ids(query.error)
             pieces.append(self._narrow(select(*columns).where(OrderItem.id.in_(failed)), query))
-            earlier.append(failed)
+            earlier.append(self.is_failed())
         if "overdue" in reasons:
-            overdue = self.overdue_ids()
-            piece = select(*columns).where(OrderItem.id.in_(overdue))
+            piece = select(*columns).where(OrderItem.id.in_(self.overdue_ids()))
             if disjoint:
-                piece = piece.where(*(OrderItem.id.not_in(ids) for ids in earlier))
+                piece = piece.where(*(~before for before in earlier))
             pieces.append(self._narrow(piece, query))
-            earlier.append(overdue)
+            earlier.append(self.is_overdue())
         if "waiting" in reasons:
             for name, state in self.open_states(query):
                 piece = select(*columns).where(
                     OrderItem.process_name == name, OrderItem.state_name == state,
                     OrderItem.state_entered_at < self.now - self.limits.for_process(name))
                 if disjoint:
-                    piece = piece.where(*(OrderItem.id.not_in(ids) for ids in earlier))
+                    piece = piece.where(*(~before for before in earlier))
                 pieces.append(piece)
         return pieces
 
@@ -182,13 +202,13 @@ class Finder:
             .order_by(merged.c.state_entered_at, merged.c.id).offset(skip).limit(count)))
 
     def count(self, query: StuckQuery, cap: int = COUNT_CAP) -> int:
-        """How many stuck items match ``query``, counted up to ``cap`` + 1."""
-        total = 0
-        for piece in self.pieces(query, disjoint=True):
-            total += capped_count(piece.with_only_columns(OrderItem.id), cap - total)
-            if total > cap:
-                break
-        return total
+        """How many stuck items match ``query``, counted up to ``cap`` + 1: one statement
+        over the pieces made disjoint, which stops reading at ``cap`` + 1 rows."""
+        pieces = self.pieces(query, disjoint=True)
+        if not pieces:
+            return 0
+        ids = [piece.with_only_columns(OrderItem.id) for piece in pieces]
+        return capped_count(ids[0] if len(ids) == 1 else union_all(*ids), cap)
 
 
 ORDERING = (OrderItem.state_entered_at, OrderItem.id)  # the longest waiting first
