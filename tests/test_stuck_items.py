@@ -156,6 +156,18 @@ def test_overdue_timeouts_are_listed_once_a_sweep_interval_has_passed(app, post_
     assert 'Timeout "release" was due' in html.unescape(page)
 
 
+def test_an_item_with_two_overdue_timeouts_is_listed_and_counted_once(app, post_order,
+                                                                     as_role):
+    order_id, ids = new_order(app, post_order)
+    trigger(app, order_id, "reserve", now=utcnow() - timedelta(hours=3))  # both overdue
+
+    page = read(as_role("admin"))
+
+    assert listed(page) == {i: {"overdue"} for i in ids}
+    assert "2 found" in page
+    assert re.search(r'data-reason="overdue" [^>]*>Timeout overdue <span[^>]*>2<', page)
+
+
 def test_items_waiting_longer_than_their_process_allows_are_listed(app, post_order,
                                                                    as_role):
     order_id, (shoe, sock) = new_order(app, post_order)
@@ -195,6 +207,7 @@ def test_an_item_can_be_stuck_for_several_reasons(app, post_order, as_role):
 
     assert listed(page) == {shoe: {"failed", "overdue", "waiting"},
                             sock: {"failed", "overdue", "waiting"}}
+    assert "2 found" in page  # each item once
     assert [row[:5] for row in log(app, TransitionLog.is_error)] == [
         (shoe, "release", "reserved", None, "timeout"),
         (sock, "release", "reserved", None, "timeout")]

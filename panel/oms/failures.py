@@ -38,15 +38,19 @@ def attempts_for(items: Iterable[OrderItem], event: str | None) -> list[Attempt]
 
 
 def due_timeout_attempts(order_id: int, now: datetime) -> list[Attempt]:
-    """The order's items whose timeouts fell due by ``now`` (what the timeout sweep tried)."""
+    """The order's items whose timeouts fell due by ``now`` (what the timeout sweep tried),
+    each with the event that fell due first (the sweep fires them in that order)."""
     rows = db.session.execute(
         select(EventTimeout.item_id, OrderItem.process_name, OrderItem.state_name,
                EventTimeout.event)
         .join(OrderItem, OrderItem.id == EventTimeout.item_id)
         .where(EventTimeout.order_id == order_id, EventTimeout.due_at <= now,
                EventTimeout.state_name == OrderItem.state_name)
-        .order_by(EventTimeout.item_id, EventTimeout.event))
-    return [Attempt(*row) for row in rows]
+        .order_by(EventTimeout.due_at, EventTimeout.id))
+    first = {}
+    for row in rows:
+        first.setdefault(row.item_id, Attempt(*row))
+    return sorted(first.values(), key=lambda attempt: attempt.item_id)
 
 
 def start_attempts(order_id: int, registry: Registry) -> list[Attempt]:

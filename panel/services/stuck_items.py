@@ -9,17 +9,19 @@ An item is stuck for one or more of three reasons:
 - waiting: it has been in a state that is not final (one with transitions out of it) for
   longer than its process's limit (``PANEL_STUCK_AFTER``, else ``PANEL_STUCK_AFTER_DEFAULT``).
 
-Each reason is read from an index (the log's error rows, the timeouts' due dates, the items'
-time in state per process and state). A page merges the heads of those pieces, the longest
-waiting first, so that it reads about a page from each, however many items are stuck; the
-total is counted exactly up to 10,000, as on every list.
+The list is the longest stuck first: by the moment an item became stuck (the error; the due
+date plus the sweep interval; the time it entered its state plus its process's limit, the
+earliest of its reasons). Each reason is read from an index in that order (the log's error
+rows, the timeouts' due dates, the items' time in state per process and state), and a page
+reads the heads of those pieces only, however many items are stuck; the total is counted
+exactly up to 10,000, as on every list.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from panel.extensions import db
@@ -78,6 +80,7 @@ class StuckRow:
     order_reference: str
     reasons: list[str]
     limit: timedelta
+    since: datetime  # when it became stuck (the earliest of its reasons)
     failure: TransitionLog | None = None
     overdue: tuple[str, datetime] | None = None  # the first overdue timeout: event, due at
 
@@ -125,14 +128,19 @@ class Finder:
                 .join(OrderItem, OrderItem.id == EventTimeout.item_id)
                 .where(*self._overdue(EventTimeout)))
 
-    def is_failed(self):
-        """SQL: the OrderItem of the statement failed (for excluding it from a piece)."""
-        error = aliased(TransitionLog)
-        return exists().where(error.order_id == OrderItem.order_id,
-                              error.item_id == OrderItem.id, *self._newest_error(error))
+    def waiting_now(self):
+        """SQL: the OrderItem of the statement is waiting too long (a test on its own row)."""
+        by_process: dict[str, list[str]] = {}
+        for name, state in self.open_states(StuckQuery()):
+            by_process.setdefault(name, []).append(state)
+        return or_(false(), *(and_(
+            OrderItem.process_name == name, OrderItem.state_name.in_(states),
+            OrderItem.state_entered_at < self.now - self.limits.for_process(name))
+            for name, states in by_process.items()))
 
-    def is_overdue(self):
-        """SQL: the OrderItem of the statement has an overdue timeout."""
+    def has_overdue(self):
+        """SQL: the OrderItem of the statement has an overdue timeout (a probe of the
+        timeouts' (item, event) index)."""
         timeout = aliased(EventTimeout)
         return exists().where(timeout.item_id == OrderItem.id, *self._overdue(timeout))
 
@@ -141,34 +149,43 @@ class Finder:
             return ["failed"] if query.reason in ("", "failed") else []
         return [query.reason] if query.reason else list(REASONS)
 
-    def pieces(self, query: StuckQuery, *, disjoint: bool = False) -> list:
-        """SELECTs of (id, state_entered_at) whose union is the stuck items matching
-        ``query``: the failed items, the overdue ones, and the waiting ones one SELECT per
-        process and open state (each a range of ix_order_item_process_state_entered, which
-        yields them the longest waiting first). ``disjoint`` leaves out of each piece the
-        items of the pieces before it, for counting."""
+    def pieces(self, query: StuckQuery, *, disjoint: bool = False) -> list[Piece]:
+        """The stuck items matching ``query``, in pieces that each read one index in the
+        order of the moment its items became stuck: the failed items by the time of the
+        error, the overdue ones by due date, the waiting ones one piece per process and open
+        state by the time they entered it. ``disjoint`` leaves out of the failed and overdue
+        pieces the items of the later pieces, for counting."""
         reasons = self.reasons_for(query)
-        columns = (OrderItem.id, OrderItem.state_entered_at)
-        pieces, earlier = [], []
+        pieces = []
         if "failed" in reasons:
-            failed = self.failed_ids(query.error)
-            pieces.append(self._narrow(select(*columns).where(OrderItem.id.in_(failed)), query))
-            earlier.append(self.is_failed())
+            stmt = self._narrow(self.failed_ids(query.error).add_columns(
+                TransitionLog.created_at), query)
+            if disjoint and "waiting" in reasons:
+                stmt = stmt.where(~self.waiting_now())
+            if disjoint and "overdue" in reasons:
+                stmt = stmt.where(~self.has_overdue())
+            pieces.append(Piece(stmt, TransitionLog.created_at, timedelta(), "failed"))
         if "overdue" in reasons:
-            piece = select(*columns).where(OrderItem.id.in_(self.overdue_ids()))
-            if disjoint:
-                piece = piece.where(*(~before for before in earlier))
-            pieces.append(self._narrow(piece, query))
-            earlier.append(self.is_overdue())
+            stmt = self._narrow(self.overdue_ids().add_columns(EventTimeout.due_at), query)
+            if disjoint and "waiting" in reasons:
+                stmt = stmt.where(~self.waiting_now())
+            pieces.append(Piece(stmt, EventTimeout.due_at, self.limits.sweep_interval,
+                                "overdue", repeats=self.timeouts_per_state()))
         if "waiting" in reasons:
             for name, state in self.open_states(query):
-                piece = select(*columns).where(
+                limit = self.limits.for_process(name)
+                stmt = select(OrderItem.id, OrderItem.state_entered_at).where(
                     OrderItem.process_name == name, OrderItem.state_name == state,
-                    OrderItem.state_entered_at < self.now - self.limits.for_process(name))
-                if disjoint:
-                    piece = piece.where(*(~before for before in earlier))
-                pieces.append(piece)
+                    OrderItem.state_entered_at < self.now - limit)
+                pieces.append(Piece(stmt, OrderItem.state_entered_at, limit, "waiting"))
         return pieces
+
+    def timeouts_per_state(self) -> int:
+        """The most timeout events out of one state: how often an item can be among the
+        overdue timeouts."""
+        return max((len(process.timeout_events_from(state))
+                    for process in self.registry.processes.values()
+                    for state in process.states), default=1) or 1
 
     def open_states(self, query: StuckQuery) -> list[tuple[str, str]]:
         """(process, state) of every state with a transition out, narrowed by ``query``."""
@@ -186,63 +203,93 @@ class Finder:
             stmt = stmt.where(OrderItem.state_name == query.state)
         return stmt
 
-    def first(self, query: StuckQuery, count: int, skip: int = 0) -> list[int]:
-        """The ids of stuck items matching ``query``, the longest waiting first: ``count``
-        of them after the first ``skip``. The first ``skip + count`` of the whole list are
-        among the first ``skip + count`` of each piece, so each piece reads no more."""
+    def first(self, query: StuckQuery, count: int, skip: int = 0) -> list[tuple[int, datetime]]:
+        """(item id, stuck since) of the stuck items matching ``query``, the longest stuck
+        first: ``count`` of them after the first ``skip``.
+
+        One statement reads the head of every piece (each in its index's order, so it stops
+        there); an item's "stuck since" is the earliest of its pieces'. The first
+        ``skip + count`` items of the whole list are among the first ``skip + count`` items
+        of each piece, so no piece is read further."""
         pieces = self.pieces(query)
         if not pieces:
             return []
         enough = skip + count
-        heads = [piece.order_by(*ORDERING).limit(enough).subquery() for piece in pieces]
-        merged = union_all(*(select(head.c.id, head.c.state_entered_at)
-                             for head in heads)).subquery()
-        return list(db.session.scalars(
-            select(merged.c.id).group_by(merged.c.id, merged.c.state_entered_at)
-            .order_by(merged.c.state_entered_at, merged.c.id).offset(skip).limit(count)))
+        heads = []
+        for number, piece in enumerate(pieces):
+            head = (piece.stmt.order_by(piece.order, piece.stmt.selected_columns[0])
+                    .limit(enough * piece.repeats).subquery())
+            heads.append(select(literal(number).label("piece"), *head.c))
+        since: dict[int, datetime] = {}
+        for number, item_id, moment in db.session.execute(union_all(*heads)):
+            moment = _aware(moment) + pieces[number].shift
+            if item_id not in since or moment < since[item_id]:
+                since[item_id] = moment
+        ranked = sorted(since.items(), key=lambda pair: (pair[1], pair[0]))
+        return ranked[skip:skip + count]
 
     def count(self, query: StuckQuery, cap: int = COUNT_CAP) -> int:
-        """How many stuck items match ``query``, counted up to ``cap`` + 1: one statement
-        over the pieces made disjoint, which stops reading at ``cap`` + 1 rows."""
-        pieces = self.pieces(query, disjoint=True)
-        if not pieces:
+        """How many stuck items match ``query``, counted up to ``cap`` + 1, in one
+        statement over the pieces made disjoint, which stops at ``cap`` + 1 rows (the
+        overdue piece reads at most as many timeouts as can make ``cap`` + 1 items)."""
+        parts = []
+        # The waiting pieces first: each reads its index range, and they are what there is
+        # most of; when they reach the cap, the rest is not read. When they do not, the
+        # overdue and failed pieces skip at most that many waiting items.
+        for piece in reversed(self.pieces(query, disjoint=True)):
+            ids = piece.stmt.with_only_columns(piece.stmt.selected_columns[0])
+            if piece.reason == "waiting":  # a row per item: the index alone can count them
+                ids = piece.stmt.with_only_columns(literal(0).label("id"))
+            elif piece.repeats > 1:
+                ids = select(ids.limit((cap + 1) * piece.repeats).subquery().c[0]).distinct()
+            parts.append(ids)
+        if not parts:
             return 0
-        ids = [piece.with_only_columns(OrderItem.id) for piece in pieces]
-        return capped_count(ids[0] if len(ids) == 1 else union_all(*ids), cap)
+        return capped_count(parts[0] if len(parts) == 1 else union_all(*parts), cap)
 
 
-ORDERING = (OrderItem.state_entered_at, OrderItem.id)  # the longest waiting first
+@dataclass(frozen=True)
+class Piece:
+    """A SELECT of (item id, moment) and how its moment becomes "stuck since"."""
+
+    stmt: Select
+    order: ColumnElement
+    shift: timedelta  # stuck since = moment + shift
+    reason: str
+    repeats: int = 1  # how many rows one item can have in it
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def find_stuck(query: StuckQuery, finder: Finder) -> ResultPage:
-    """One page of stuck items, the longest waiting first; its rows are StuckRow objects."""
-    ids = finder.first(query, query.per_page, (query.page - 1) * query.per_page)
+    """One page of stuck items, the longest stuck first; its rows are StuckRow objects."""
+    first = finder.first(query, query.per_page, (query.page - 1) * query.per_page)
     total = finder.count(query)
-    return ResultPage(describe(_items(ids), finder), min(total, COUNT_CAP), total > COUNT_CAP,
+    return ResultPage(describe(first, finder), min(total, COUNT_CAP), total > COUNT_CAP,
                       query.page, query.per_page)
 
 
 def stuck_item_ids(query: StuckQuery, finder: Finder, limit: int) -> list[int]:
-    """The ids of up to ``limit`` stuck items matching ``query``, the longest waiting first."""
-    return finder.first(query, limit)
+    """The ids of up to ``limit`` stuck items matching ``query``, the longest stuck first."""
+    return [item_id for item_id, _ in finder.first(query, limit)]
 
 
 def stuck_rows(query: StuckQuery, finder: Finder, limit: int) -> list[StuckRow]:
-    """Up to ``limit`` stuck items matching ``query``, described, the longest waiting first."""
-    return describe(_items(finder.first(query, limit)), finder)
+    """Up to ``limit`` stuck items matching ``query``, described, the longest stuck first."""
+    return describe(finder.first(query, limit), finder)
 
 
-def _items(ids: list[int]) -> list[OrderItem]:
-    found = {item.id: item for item in db.session.scalars(
-        select(OrderItem).where(among_ids(OrderItem.id, ids)))} if ids else {}
-    return [found[item_id] for item_id in ids if item_id in found]
-
-
-def describe(items: list[OrderItem], finder: Finder) -> list[StuckRow]:
+def describe(first: list[tuple[int, datetime]], finder: Finder) -> list[StuckRow]:
     """Why each item is stuck, with its last failure and first overdue timeout."""
-    if not items:
+    if not first:
         return []
-    ids = [item.id for item in items]
+    found = {item.id: item for item in db.session.scalars(
+        select(OrderItem).where(among_ids(OrderItem.id, [item_id for item_id, _ in first])))}
+    since = {item_id: moment for item_id, moment in first if item_id in found}
+    items = [found[item_id] for item_id in since]
+    ids = list(since)
     order_ids = sorted({item.order_id for item in items})
     references = dict(db.session.execute(
         select(Order.id, Order.order_reference).where(among_ids(Order.id, order_ids))).all())
@@ -271,7 +318,8 @@ def describe(items: list[OrderItem], finder: Finder) -> list[StuckRow]:
                 and item.state_entered_at < finder.now - limit):
             reasons.append("waiting")
         rows.append(StuckRow(item, references.get(item.order_id, f"#{item.order_id}"),
-                             reasons, limit, failures.get(item.id), overdue.get(item.id)))
+                             reasons, limit, since[item.id], failures.get(item.id),
+                             overdue.get(item.id)))
     return rows
 
 

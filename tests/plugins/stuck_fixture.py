@@ -3,7 +3,8 @@ test says so, one whose start fails, and a process with a limit of its own.
 
 Stuck01: new --pay (Stuck/Capture)--> paid, whose onEnter "invoice" (Stuck/Invoice) goes on
 to invoiced --ship--> shipped --deliver--> delivered (final). From new, "reserve" goes to
-reserved, whose timeout "release" (1 hour, Stuck/Release) goes to released (final); "hold"
+reserved, whose timeouts "release" (1 hour, Stuck/Release) and "remind" (2 hours) go to
+released and reminded (final); "hold"
 goes to waiting, which moves by itself to cleared when Stuck/IsCleared holds.
 
 StuckStart01 starts in "received", whose onEnter "confirm" (Stuck/Confirm) goes to confirmed.
@@ -20,7 +21,7 @@ CALLS: list[tuple[str, list[int], str]] = []  # (command, item ids, actor)
 
 def build_stuck() -> Process:
     states = ["new", "paid", "invoiced", "shipped", "delivered", "reserved", "released",
-              "waiting", "cleared"]
+              "reminded", "waiting", "cleared"]
     return Process.build(
         "Stuck01", source=__file__,
         states=[State(name) for name in states],
@@ -31,6 +32,7 @@ def build_stuck() -> Process:
             Event("deliver", manual=True),
             Event("reserve", manual=True),
             Event("release", timeout="1 hour", command="Stuck/Release"),
+            Event("remind", timeout="2 hours"),
             Event("hold", manual=True),
         ],
         transitions=[
@@ -40,6 +42,7 @@ def build_stuck() -> Process:
             Transition("shipped", "delivered", "deliver"),
             Transition("new", "reserved", "reserve"),
             Transition("reserved", "released", "release"),
+            Transition("reserved", "reminded", "remind"),
             Transition("new", "waiting", "hold"),
             Transition("waiting", "cleared", condition="Stuck/IsCleared"),
         ],
