@@ -73,3 +73,21 @@ def select_process(order):
 def items_transitioned(order_id, event, transitions, actor):
     """Called after commit when items moved: ``transitions`` is a list of
     ``(item_id, source_state, target_state)``; ``actor`` says who did it."""
+
+
+# -- refunds -----------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def select_refundable_amounts(order, held, item_ids):
+    """Return a ``panel.services.refund_amounts.Refundable`` for ``order``: what may still be
+    refunded of each item, and of each shipment's shipping in a refund of the items
+    ``item_ids``; ``held`` (``Held``) says what earlier refunds took. None: the next plugin
+    decides. The panel never refunds more than was paid less what is held, whatever the
+    answer."""
+
+
+@hookspec(firstresult=True)
+def refund_payment(refund):
+    """Carry ``refund`` (a saved ``panel.models.Refund``) out with the payment provider of its
+    ``payment_method``: return the provider's reference, or raise an exception whose message
+    is the provider's refusal. None: the next plugin decides."""
