@@ -169,9 +169,9 @@ def test_partial_refunds_leave_the_rest_refundable_and_the_total_sums_them(app, 
     third = refund(app, order, items={order.items[0]: None})  # the rest: 4.99
     assert third.total == 499
     assert refund_total(app, order) == SHOE + 999
-    assert "Running shoe (item #%d) has nothing left to refund" % order.items[0] in \
+    assert f"Running shoe (item #{order.items[0]}) has nothing left to refund" in \
         refused(app, order, items={order.items[0]: 1})
-    assert "Socks (item #%d) has nothing left to refund" % order.items[2] in \
+    assert f"Socks (item #{order.items[2]}) has nothing left to refund" in \
         refused(app, order, items={order.items[2]: None})
 
 
@@ -276,7 +276,7 @@ def test_a_plugin_rule_may_offer_less_but_never_more_than_was_paid(app, post_ord
     greedy = place(app, post_order, method="greedy")
 
     assert offer(app, gifts).items[gifts.items[2]] == 0
-    assert "Gift card (item #%d) has nothing left to refund" % gifts.items[2] in refused(
+    assert f"Gift card (item #{gifts.items[2]}) has nothing left to refund" in refused(
         app, gifts, items={gifts.items[2]: None})
     assert [offer(app, greedy).items[i] for i in greedy.items] == [SHOE, SHOE, SOCKS]
     assert offer(app, greedy).shipping == {greedy.shipments[0]: SHIPPING}

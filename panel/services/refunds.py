@@ -149,6 +149,8 @@ def _checked_reason(request: RefundRequest) -> str | None:
     """Check what needs no database: something asked, no negative amount, an adjustment
     with a reason a person can read and no reason without one. Return the reason."""
     reason = (request.adjustment_reason or "").strip()
+    if reason and not request.adjustment:
+        raise RefundRefused("an adjustment reason needs an adjustment amount")
     if not request.items and not request.shipping and not request.adjustment:
         raise RefundRefused("there is nothing to refund: tick an item or give an adjustment")
     if any(amount is not None and amount < 0
@@ -158,8 +160,6 @@ def _checked_reason(request: RefundRequest) -> str | None:
         raise RefundRefused("the adjustment must not be negative")
     if request.adjustment and not reason:
         raise RefundRefused("say why the adjustment is given (the adjustment reason)")
-    if reason and not request.adjustment:
-        raise RefundRefused("an adjustment reason needs an adjustment amount")
     if len(reason) > MAX_REASON:
         raise RefundRefused(f"the adjustment reason is {len(reason):,} characters long; "
                             f"at most {MAX_REASON} are allowed")
