@@ -3,9 +3,9 @@
 ``register_*`` hooks collect: each plugin returns a list or a mapping, and the host merges
 them (a project plugin's entry wins over a bundled one of the same name). ``select_*`` hooks
 and ``refund_payment`` decide: the first plugin that returns something other than None wins.
-The rest notify, after the database transaction has been committed. Every hook is called through pluggy, so a
-``wrapper=True`` implementation may wrap any of them (docs/plugins.md says how each is
-called, and which are read once at start-up).
+The rest notify, after the database transaction has been committed. Every hook is called
+through pluggy, so a ``wrapper=True`` implementation may wrap any of them (docs/plugins.md
+says how each is called, and which are read once at start-up).
 """
 import pluggy
 

@@ -17,35 +17,27 @@ from panel.models import Order, OrderItem, Refund, RefundLine
 from panel.oms import engine
 from panel.services import refunds
 from panel.services.refunds import RefundRefused, RefundRequest
-from tests.conftest import order_payload
 from tests.plugins import refund_fixture
+from tests.refund_support import ADMIN, APP_CONFIG, fresh_provider, paid_order
 
 THREADS = 8
-ADMIN = "Admin User <admin@example.org>"
 
 
 @pytest.fixture
 def app_config():
-    return {"PANEL_PLUGINS": (refund_fixture.NAME,)}
+    return APP_CONFIG
 
 
 @pytest.fixture(autouse=True)
 def provider():
-    refund_fixture.PROVIDER["refusal"] = None
-    refund_fixture.CALLS.clear()
-    yield refund_fixture.PROVIDER
-    refund_fixture.PROVIDER["refusal"] = None
+    yield from fresh_provider()
 
 
 @pytest.fixture
 def order(app, post_order) -> tuple[int, list[int]]:
     """A paid order: shoe 19.99, shoe 19.99, socks 9.99, shipping 4.90 (54.87 captured)."""
-    order_id = post_order(order_payload(payment={"method": "psp", "amount": 5487})).json["id"]
-    with app.app_context():
-        engine.trigger_event(order_id, "pay", actor=ADMIN)
-        items = db.session.scalars(sa.select(OrderItem.id).where(
-            OrderItem.order_id == order_id).order_by(OrderItem.id)).all()
-    return order_id, list(items)
+    order_id, items, _ = paid_order(app, post_order)
+    return order_id, items
 
 
 def at_once(app, work) -> list:

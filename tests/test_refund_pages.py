@@ -10,38 +10,26 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.formatting import format_amount
-from panel.models import Order, OrderItem, Refund, Shipment
-from panel.oms import engine
+from panel.models import Order, Refund
 from panel.params import ParameterError, read_amount
-from tests.conftest import order_payload
-from tests.plugins import refund_fixture
-
-ADMIN = "Admin User <admin@example.org>"
+from tests.refund_support import ADMIN, APP_CONFIG, fresh_provider, paid_order
 
 
 @pytest.fixture
 def app_config():
-    return {"PANEL_PLUGINS": (refund_fixture.NAME,)}
+    return APP_CONFIG
 
 
 @pytest.fixture(autouse=True)
 def provider():
-    refund_fixture.PROVIDER["refusal"] = None
-    refund_fixture.CALLS.clear()
-    yield refund_fixture.PROVIDER
-    refund_fixture.PROVIDER["refusal"] = None
+    yield from fresh_provider()
 
 
 @pytest.fixture
 def order(app, post_order):
     """A paid order (payment method "psp"): shoe 19.99, shoe 19.99, socks 9.99, 4.90 shipping."""
-    order_id = post_order(order_payload(payment={"method": "psp", "amount": 5487})).json["id"]
-    with app.app_context():
-        engine.trigger_event(order_id, "pay", actor=ADMIN)
-        items = db.session.scalars(sa.select(OrderItem.id).where(
-            OrderItem.order_id == order_id).order_by(OrderItem.id)).all()
-        shipment = db.session.scalar(sa.select(Shipment.id).where(Shipment.order_id == order_id))
-    return {"id": order_id, "items": list(items), "shipment": shipment}
+    order_id, items, shipments = paid_order(app, post_order)
+    return {"id": order_id, "items": items, "shipment": shipments[0]}
 
 
 def text(client, response) -> str:

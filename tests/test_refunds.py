@@ -13,31 +13,27 @@ import pytest
 import sqlalchemy as sa
 
 from panel.extensions import db
-from panel.models import Order, OrderItem, Refund, RefundLine, RefundShipping, Shipment
+from panel.models import Order, OrderItem, Refund, RefundLine, RefundShipping
 from panel.oms import engine
 from panel.services import refunds
 from panel.services.refund_amounts import Held, held_amounts, paid_less_held, refundable
 from panel.services.refunds import RefundRefused, RefundRequest
 from tests.conftest import ADDRESS, order_payload
 from tests.plugins import refund_fixture
+from tests.refund_support import ADMIN, APP_CONFIG, fresh_provider, paid_order
 
-ADMIN = "Admin User <admin@example.org>"
 # order_payload(): 2 x Running shoe 19.99, 1 x Socks 9.99, shipping 4.90: 54.87 in all.
 SHOE, SOCKS, SHIPPING, GRAND_TOTAL = 1999, 999, 490, 5487
 
 
 @pytest.fixture
 def app_config():
-    return {"PANEL_PLUGINS": (refund_fixture.NAME,),
-            "PANEL_PAYMENT_PROCESSES": {"dummypayment": "DummyPayment01"}}
+    return APP_CONFIG
 
 
 @pytest.fixture(autouse=True)
 def provider():
-    refund_fixture.PROVIDER["refusal"] = None
-    refund_fixture.CALLS.clear()
-    yield refund_fixture.PROVIDER
-    refund_fixture.PROVIDER["refusal"] = None
+    yield from fresh_provider()
 
 
 @dataclass
@@ -48,19 +44,7 @@ class Placed:
 
 
 def place(app, post_order, method="psp", payload=None, pay=True) -> Placed:
-    payload = payload or order_payload()
-    payload["payment"] = {"method": method, "amount": payload["payment"]["amount"]}
-    response = post_order(payload)
-    assert response.status_code == 201, response.json
-    order_id = response.json["id"]
-    with app.app_context():
-        if pay:
-            assert engine.trigger_event(order_id, "pay", actor=ADMIN).moved
-        items = db.session.scalars(sa.select(OrderItem.id).where(OrderItem.order_id == order_id)
-                                   .order_by(OrderItem.id)).all()
-        shipments = db.session.scalars(sa.select(Shipment.id).where(
-            Shipment.order_id == order_id).order_by(Shipment.id)).all()
-    return Placed(order_id, list(items), list(shipments))
+    return Placed(*paid_order(app, post_order, payload=payload, method=method, pay=pay))
 
 
 @dataclass
