@@ -11,11 +11,25 @@ _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "
             "SEK": "kr ", "DKK": "kr ", "NOK": "kr ", "CZK": "Kč "}
 
 
+def minor_digits(currency: str) -> int:
+    """How many digits of minor units the currency has after the decimal point (EUR 2, JPY 0)."""
+    return _EXPONENTS.get(currency, 2)
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """Minor units as a form field holds them, without symbol or grouping: ``"1234.56"``."""
+    exponent = minor_digits(currency)
+    if not exponent:
+        return str(amount)
+    major, minor = divmod(amount, 10**exponent)
+    return f"{major}.{minor:0{exponent}d}"
+
+
 def format_money(amount: int | None, currency: str) -> str:
     """Format minor units as a price: ``format_money(123456, "EUR") == "€1,234.56"``."""
     if amount is None:
         return ""
-    exponent = _EXPONENTS.get(currency, 2)
+    exponent = minor_digits(currency)
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(amount), 10**exponent) if exponent else (abs(amount), 0)
     number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
@@ -52,4 +66,5 @@ def format_duration(value: timedelta | None) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["amount"] = format_amount
     app.jinja_env.filters["datetime"] = format_datetime

@@ -2,10 +2,10 @@
 
 ``register_*`` hooks collect: each plugin returns a list or a mapping, and the host merges
 them (a project plugin's entry wins over a bundled one of the same name). ``select_*`` hooks
-decide: the first plugin that returns something other than None wins. The rest notify, after
-the database transaction has been committed. Every hook is called through pluggy, so a
-``wrapper=True`` implementation may wrap any of them (docs/plugins.md says how each is
-called, and which are read once at start-up).
+and ``refund_payment`` decide: the first plugin that returns something other than None wins.
+The rest notify, after the database transaction has been committed. Every hook is called
+through pluggy, so a ``wrapper=True`` implementation may wrap any of them (docs/plugins.md
+says how each is called, and which are read once at start-up).
 """
 import pluggy
 
@@ -73,3 +73,21 @@ def select_process(order):
 def items_transitioned(order_id, event, transitions, actor):
     """Called after commit when items moved: ``transitions`` is a list of
     ``(item_id, source_state, target_state)``; ``actor`` says who did it."""
+
+
+# -- refunds -----------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def select_refundable_amounts(order, held, item_ids):
+    """Return a ``panel.services.refund_amounts.Refundable`` for ``order``: what may still be
+    refunded of each item, and of each shipment's shipping in a refund of the items
+    ``item_ids``; ``held`` (``Held``) says what earlier refunds took. None: the next plugin
+    decides. The panel never refunds more than was paid less what is held, whatever the
+    answer."""
+
+
+@hookspec(firstresult=True)
+def refund_payment(refund):
+    """Carry ``refund`` (a saved ``panel.models.Refund``) out with the payment provider of its
+    ``payment_method``: return the provider's reference, or raise an exception whose message
+    is the provider's refusal. None: the next plugin decides."""

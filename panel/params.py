@@ -125,6 +125,36 @@ def read_page_size(name: str, text: str, sizes: Iterable[int]) -> int:
     return number
 
 
+MAX_AMOUNT = 2_147_483_647  # in minor units: the money columns are 32-bit INTEGER
+_AMOUNT = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
+
+
+def read_amount(label: str, text: str, digits: int) -> int | None:
+    """Return the money in a form field, in minor units of a currency with ``digits`` digits
+    after the decimal point (``"12.34"`` or ``"12,34"`` is 1234 for EUR); None when it is
+    left blank. Raise ParameterError, with the field's ``label``, for a sign, grouping, more
+    decimals than the currency has, or an amount past MAX_AMOUNT."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("-"):
+        raise ParameterError(f"{label}: {shown(text)} is negative; an amount must not be")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        example = "12.34" if digits else "1234"
+        raise ParameterError(f"{label}: {shown(text)} is not an amount (digits, such as "
+                             f"{example}, without a currency or grouping)")
+    whole, fraction = match.group(1).lstrip("0") or "0", match.group(2) or ""
+    if len(fraction) > digits:
+        raise ParameterError(f"{label}: {shown(text)} has more than {digits} decimal places")
+    if len(whole) > len(str(MAX_AMOUNT)):  # also keeps int() away from huge strings
+        raise ParameterError(f"{label}: {shown(text)} is too large")
+    amount = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+    if amount > MAX_AMOUNT:
+        raise ParameterError(f"{label}: {shown(text)} is too large")
+    return amount
+
+
 class IdConverter(BaseConverter):
     """The ``<int:...>`` of every route: an id as read_id takes it. Any other path segment
     matches no route, so the answer is 404, not an overflow in the database driver."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from panel import hookimpl
 from plugins.default_commands import capture_payment
+from plugins.default_refunds import refund_items
 
 PROCESSES = Path(__file__).parent / "processes"
 DECLINED = "dummyPaymentDeclined"
@@ -41,11 +42,19 @@ def register_processes():
 def register_commands():
     return {
         "DummyPayment/Pay": capture_payment,
-        "DummyPayment/Refund": no_op,
+        "DummyPayment/Refund": refund_items,
         "Invoice/Generate": no_op,
         "Return/StartReturn": no_op,
         "GiftCard/CreateGiftCard": no_op,
     }
+
+
+@hookimpl(trylast=True)
+def refund_payment(refund):
+    """The dummy provider pays every refund of a dummy payment back at once."""
+    if refund.payment_method.lower().startswith("dummypayment"):
+        return f"DUMMY-REFUND-{refund.id}"
+    return None
 
 
 @hookimpl(trylast=True)

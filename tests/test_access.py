@@ -147,6 +147,8 @@ ADMIN_ONLY = re.compile(r"^(users|sign_ins)\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
                 "customers.edit_address", "reclamations.create", "communication.email",
                 "bulk.index", "bulk.selection", "bulk.export", "bulk.run", "bulk.report"}
+# Money goes back to the customer: the role of the "refund" event (admin in the bundled process).
+REFUND_ROLE_ONLY = {"refunds.create"}
 
 
 def test_every_page_sends_anonymous_users_to_login(client, page_urls):
@@ -220,6 +222,8 @@ def test_every_role_reads_every_page_but_only_admins_manage_users(as_role, page_
             expected = {200, 302, 400, 404} if role == "admin" else {403}
             assert response.status_code in expected, (role, endpoint, response.status_code)
         elif endpoint in EDITORS_ONLY and role == "viewer":
+            assert response.status_code == 403, (role, endpoint)
+        elif endpoint in REFUND_ROLE_ONLY and role != "admin":
             assert response.status_code == 403, (role, endpoint)
         elif endpoint in ("admin.index", "communication.index"):
             assert response.headers["Location"] == "/sales/orders/"

@@ -49,7 +49,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from panel.extensions import db
-from panel.models import OrderItem, OutboundEmail, User
+from panel.models import OrderItem, OutboundEmail, Refund, User
 from panel.request_body import PanelRequest
 from tests.conftest import PASSWORD, order_payload, password_hash
 
@@ -174,7 +174,8 @@ def two_shipment_order(reference: str) -> dict:
 @pytest.fixture
 def admin(app, as_role, post_order):
     """An admin's client over orders with two shipments, a sent email and a failed one, a
-    comment, a reclamation, and a bulk selection with a run: something behind every link."""
+    comment, a reclamation, a refund and a refused one, and a bulk selection with a run:
+    something behind every link."""
     client = as_role("admin")
     order_ids = [post_order(two_shipment_order(f"W-{n}")).json["id"] for n in range(2)]
     first = order_ids[0]
@@ -185,9 +186,16 @@ def admin(app, as_role, post_order):
         (f"/sales/messages/{first}/email", {"action": "send", "subject": "Again", "body": "Hi"}),
         (f"/sales/messages/{first}/comments", {"message": "Called the customer."}),
         (f"/sales/reclamations/new/{first}", {"item": str(item_id), "reason": "Torn."}),
+        (f"/sales/orders/{first}/trigger", {"event": "pay"}),
+        (f"/sales/refunds/new/{first}", {"item": str(item_id), f"amount-{item_id}": "1.00"}),
+        (f"/sales/refunds/new/{first}", {"adjustment": "2.00", "adjustment_reason": "Late."}),
     ]
     for url, form in steps:
         assert client.post_form(url, form).status_code == 302, url
+    with app.app_context():  # the provider refused the second refund: Retry and Discard
+        last = db.session.scalar(sa.select(sa.func.max(Refund.id)))
+        db.session.get(Refund, last).status = "refused"
+        db.session.commit()
     with app.app_context():  # the second mail failed: View Email then offers Resend
         last = db.session.scalar(sa.select(sa.func.max(OutboundEmail.id)))
         db.session.get(OutboundEmail, last).status = "failed"

@@ -18,7 +18,7 @@ LINT = FIXTURES / "lint"
 
 # What the bundled XML files call: a plugin must register all of these.
 BUNDLED_COMMANDS = {
-    "Payment/Capture", "Oms/SendOrderShipped", "Oms/SendOrderConfirmation", "DummyPayment/Pay",
+    "Payment/Capture", "Payment/Refund", "Oms/SendOrderShipped", "Oms/SendOrderConfirmation", "DummyPayment/Pay",
     "DummyPayment/Refund", "Return/StartReturn", "Invoice/Generate", "GiftCard/CreateGiftCard",
 }
 BUNDLED_CONDITIONS = {"DummyPayment/IsAuthorized", "DummyPayment/IsPayed", "GiftCard/IsGiftCard"}

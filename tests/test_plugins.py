@@ -29,7 +29,7 @@ from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
-from panel.services import email_templates, reclamations
+from panel.services import email_templates, reclamations, refunds
 from tests.conftest import order_payload
 from tests.plugins import hooks_fixture
 
@@ -324,6 +324,12 @@ class TestWrappers:
         with app.app_context():
             claimable = reclamations.claimable_items(db.session.get(Order, order_id))
             templates = email_templates.email_templates()
+            # Hooks01's capture records nothing: capture by hand, then refund one item.
+            db.session.get(Order, order_id).payment_captured_at = datetime.now(UTC)
+            db.session.commit()
+            refund = refunds.create_refund(order_id, refunds.RefundRequest(
+                items={items_of(app, order_id)[0][0]: None}), actor=ACTOR)
+            refund_id = refunds.send_refund(refund.id).id
 
         assert sorted(seen) == hook_names()  # every hook was called through its wrapper
         assert seen["select_process"] == ["Hooks01"]  # the wrapped call's own answer
@@ -336,6 +342,9 @@ class TestWrappers:
         assert "Hooks/IsGiftCard" in supplied["conditions"]
         assert "Hooks/NextMorning" in supplied["timeout_processors"]
         assert seen["items_transitioned"] == [[]]  # a notification's outcome: no answers
+        assert seen["select_refundable_amounts"][0].items == {items_of(app, order_id)[0][0]: 1999,
+                                                              items_of(app, order_id)[1][0]: 999}
+        assert seen["refund_payment"] == [f"RECORDED-{refund_id}"]
 
 
 # --- plugins installed with an entry point --------------------------------------------------

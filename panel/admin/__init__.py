@@ -16,6 +16,7 @@ from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
 from panel.admin.reclamations import ReclamationsView
+from panel.admin.refunds import RefundsView, init_refund_helpers
 from panel.admin.stuck import StuckItemsView
 from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
@@ -25,6 +26,7 @@ from panel.models import LoginAttempt, User
 def init_admin(app: Flask) -> Admin:
     """Build a fresh Admin for this app (views are bound to one Admin, so never shared)."""
     _event_role_helpers(app)
+    init_refund_helpers(app)
     init_layout_cache(app)
     admin = Admin(
         app,
@@ -40,6 +42,8 @@ def init_admin(app: Flask) -> Admin:
                                      url="/sales/messages"))
     admin.add_view(ReclamationsView(name="Reclamations", category="Sales",
                                     endpoint="reclamations", url="/sales/reclamations"))
+    admin.add_view(RefundsView(name="Refunds", category="Sales", endpoint="refunds",
+                               url="/sales/refunds"))
     admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
                                  url="/customers"))
     admin.add_view(AccountView(name="My account", endpoint="account", url="/account"))

@@ -13,6 +13,7 @@ from panel.models.order import (
     Shipment,
 )
 from panel.models.reclamation import Reclamation, ReclamationItem
+from panel.models.refund import Refund, RefundLine, RefundShipping
 from panel.models.user import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
     "Reclamation",
     "ReclamationItem",
     "ReferenceSequence",
+    "Refund",
+    "RefundLine",
+    "RefundShipping",
     "Selection",
     "SelectionOrder",
     "Shipment",

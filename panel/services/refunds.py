@@ -1,0 +1,333 @@
+"""Refunds: make one for some of an order's items (from the Create Refund page, or from the
+state machine's ``refund`` command), have the payment plugin carry it out, and retry or
+discard one the provider refused.
+
+Two transactions, so that no money leaves without a record of it:
+
+1. ``create_refund``: under the order's row lock, read what earlier refunds hold, check the
+   amounts against what is refundable (``panel.services.refund_amounts``), and save the
+   refund ``pending`` with its lines; commit.
+2. ``send_refund``: take the order's lock again, re-read the refund, ask its payment plugin
+   (``refund_payment``) while holding the lock, so that a retry pressed meanwhile waits and
+   then finds the outcome, and save the outcome; commit. A plugin that raises leaves the
+   refund ``refused`` with the provider's message; it still holds its amounts until it is
+   retried (``retry_refund``) or discarded (``discard_refund``).
+
+A refund the provider accepted goes through ``refund_succeeded``: the one place where that
+moment is recorded, in the transaction of step 2, with the order row locked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from panel.extensions import db
+from panel.formatting import format_money
+from panel.models import Order, Refund, RefundLine, RefundShipping
+from panel.models.base import utcnow
+from panel.models.refund import DISCARDED, PENDING, REFUSED, SUCCEEDED
+from panel.models.user import ROLE_RANK
+from panel.oms.engine import lock_order
+from panel.oms.registry import current_registry
+from panel.plugins import plugin_manager
+from panel.services.paging import fetch_page
+from panel.services.refund_amounts import (
+    Held,
+    Refundable,
+    captured_amount,
+    held_amounts,
+    left_of_payment,
+    refundable,
+)
+from panel.services.text_fields import readable, single_line
+
+REFUND_EVENT = "refund"
+MAX_REASON = 255
+MAX_ERROR = 2000
+
+
+class RefundRefused(ValueError):
+    """The refund was not made, retried or discarded; the message says why. Nothing changed."""
+
+
+@dataclass
+class RefundRequest:
+    """What to refund, in minor units: per item id and per shipment id an amount, or None for
+    all that is refundable; and an adjustment with its reason."""
+
+    items: dict[int, int | None] = field(default_factory=dict)
+    shipping: dict[int, int | None] = field(default_factory=dict)
+    adjustment: int = 0
+    adjustment_reason: str = ""
+
+
+def refusal(user) -> str | None:
+    """Why ``user`` may not refund money, or None when they may: refunding needs the role of
+    the ``refund`` event (``register_event_roles``; the bundled process says admin), and at
+    least an agent's."""
+    needed = current_registry().event_roles.get(REFUND_EVENT, "agent")
+    if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
+        return None
+    return f"only {needed}s may refund"
+
+
+# -- making a refund ---------------------------------------------------------------------
+
+def create_refund(order_id: int, request: RefundRequest, *, actor: str) -> Refund:
+    """Check and save a pending refund of the order (committed); RefundRefused says why not.
+    Carry it out with ``send_refund``."""
+    reason = _checked_reason(request)
+    order = lock_order(order_id)
+    if order is None:
+        db.session.rollback()
+        raise RefundRefused(f"there is no order #{order_id}")
+    try:
+        refund = add_refund(order, request, actor=actor, reason=reason)
+    except RefundRefused:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return refund
+
+
+def add_refund(order: Order, request: RefundRequest, *, actor: str, event: str | None = None,
+               reason: str | None = None) -> Refund:
+    """Check ``request`` against what is refundable now and add the pending refund (flushed,
+    not committed). The caller holds the order's lock and commits."""
+    if reason is None:
+        reason = _checked_reason(request)
+    held = held_amounts(order.id)
+    offer = refundable(order, held, request.items.keys())
+    money = _money(order)
+    items = {item.id: item for item in order.items}
+    lines = []
+    for item_id, asked in request.items.items():
+        item = items.get(item_id)
+        if item is None:
+            raise RefundRefused(f"item #{item_id} is not an item of order {order.order_reference}")
+        what = f"{item.name} (item #{item.id})"
+        amount = _amount(what, asked, offer.items.get(item_id, 0), money)
+        lines.append(RefundLine(order_item_id=item_id, amount=amount))
+    shipments = {shipment.id: number for number, shipment in enumerate(order.shipments, 1)}
+    shipping = []
+    for shipment_id, asked in request.shipping.items():
+        if shipment_id not in shipments:
+            raise RefundRefused(f"shipment #{shipment_id} is not a shipment of order "
+                                f"{order.order_reference}")
+        what = f"the shipping of shipment {shipments[shipment_id]}"
+        if shipment_id not in offer.shipping:
+            raise RefundRefused(f"{what} is refunded only together with the last of its items "
+                                f"that still have something to refund")
+        amount = _amount(what, asked, offer.shipping[shipment_id], money)
+        shipping.append(RefundShipping(shipment_id=shipment_id, amount=amount))
+    shipping_amount = sum(part.amount for part in shipping)
+    total = sum(line.amount for line in lines) + shipping_amount + request.adjustment
+    if total <= 0:
+        raise RefundRefused("there is nothing to refund: tick an item or give an adjustment")
+    left = left_of_payment(order, held)
+    if total > left:
+        captured = captured_amount(order)
+        if not captured:
+            raise RefundRefused(f"the payment of order {order.order_reference} has not been "
+                                f"captured, so there is nothing to refund")
+        raise RefundRefused(f"the refund of {money(total)} is more than the {money(left)} left "
+                            f"of the captured payment of {money(captured)}")
+    refund = Refund(
+        order_id=order.id, status=PENDING, total=total, shipping_amount=shipping_amount,
+        adjustment_amount=request.adjustment, adjustment_reason=reason,
+        payment_method=order.payment_method, attempts=0, event=event, created_by=actor,
+        created_at=utcnow(), lines=lines, shipping=shipping,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def _checked_reason(request: RefundRequest) -> str | None:
+    """Check what needs no database: something asked, no negative amount, an adjustment
+    with a reason a person can read and no reason without one. Return the reason."""
+    reason = (request.adjustment_reason or "").strip()
+    if reason and not request.adjustment:
+        raise RefundRefused("an adjustment reason needs an adjustment amount")
+    if not request.items and not request.shipping and not request.adjustment:
+        raise RefundRefused("there is nothing to refund: tick an item or give an adjustment")
+    if any(amount is not None and amount < 0
+           for amount in (*request.items.values(), *request.shipping.values())):
+        raise RefundRefused("an amount to refund must not be negative")
+    if request.adjustment < 0:
+        raise RefundRefused("the adjustment must not be negative")
+    if request.adjustment and not reason:
+        raise RefundRefused("say why the adjustment is given (the adjustment reason)")
+    if len(reason) > MAX_REASON:
+        raise RefundRefused(f"the adjustment reason is {len(reason):,} characters long; "
+                            f"at most {MAX_REASON} are allowed")
+    if reason:
+        try:
+            readable(single_line(reason))
+        except ValueError as exc:
+            raise RefundRefused(f"the adjustment reason {exc}") from None
+    return reason or None
+
+
+def _amount(what: str, asked: int | None, available: int, money) -> int:
+    """The amount to refund of one item or shipping: ``asked``, or all that is available."""
+    if available <= 0:
+        raise RefundRefused(f"{what} has nothing left to refund")
+    amount = available if asked is None else asked
+    if amount <= 0:
+        raise RefundRefused(f"{what}: the amount must be more than {money(0)}, or leave it out")
+    if amount > available:
+        raise RefundRefused(f"{what}: {money(amount)} is more than the {money(available)} "
+                            f"still refundable")
+    return amount
+
+
+def _money(order: Order):
+    return lambda amount: format_money(amount, order.currency)
+
+
+def refund_moved_items(order: Order, items, *, event: str, actor: str) -> Refund | None:
+    """The state machine's refund: all that is refundable of ``items``, with the shipping
+    this offers (the last items of a shipment bring its shipping along). Items with nothing
+    left get nothing; None when nothing at all is left. Added inside the engine's run (its
+    lock and transaction); RefundRefused when the captured payment does not cover it."""
+    offer = refundable(order, held_amounts(order.id), [item.id for item in items])
+    request = RefundRequest(
+        items={item.id: offer.items[item.id] for item in items if offer.items.get(item.id)},
+        shipping={sid: amount for sid, amount in offer.shipping.items() if amount})
+    if not request.items and not request.shipping:
+        return None
+    return add_refund(order, request, actor=actor, event=event)
+
+
+# -- carrying it out -----------------------------------------------------------------------
+
+def send_refund(refund_id: int) -> Refund:
+    """Have the payment plugin carry out a pending or refused refund, and save its answer
+    (committed). RefundRefused when the refund is not there or not waiting to be sent."""
+    order_id = db.session.scalar(select(Refund.order_id).where(Refund.id == refund_id))
+    if order_id is None:
+        raise RefundRefused(f"there is no refund #{refund_id}")
+    lock_order(order_id)
+    refund = db.session.get(Refund, refund_id, populate_existing=True)
+    if not refund.can_retry:
+        db.session.rollback()
+        raise RefundRefused(f"refund #{refund_id} is {refund.status} already")
+    refund.attempts += 1
+    try:
+        with db.session.begin_nested():  # what a failing plugin wrote goes; the lock stays
+            reference = plugin_manager().hook.refund_payment(refund=refund)
+            if reference is None:
+                raise LookupError(f"no payment plugin carries out refunds of the payment "
+                                  f"method {refund.payment_method}")
+            if not str(reference).strip():
+                raise ValueError("the payment plugin answered without a reference")
+    except Exception as exc:  # a plugin's failure of any kind is the provider's refusal
+        refund.status = REFUSED
+        refund.error = (str(exc).strip() or type(exc).__name__)[:MAX_ERROR]
+    else:
+        refund_succeeded(refund, str(reference).strip()[:255])
+    db.session.commit()
+    return refund
+
+
+def refund_succeeded(refund: Refund, reference: str) -> None:
+    """Record that the provider carried ``refund`` out: the one place where a refund
+    succeeds, inside the transaction that saves it, with the order row locked. The order's
+    refund total becomes the sum of its succeeded refunds."""
+    refund.status = SUCCEEDED
+    refund.provider_reference = reference
+    refund.error = None
+    refund.succeeded_at = utcnow()
+    db.session.flush()
+    refund.order.refund_total = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.total), 0))
+        .where(Refund.order_id == refund.order_id, Refund.status == SUCCEEDED))
+
+
+def retry_refund(order_id: int, refund_id: int) -> Refund:
+    """Send a refused (or never answered) refund of the order again."""
+    _refund_of(order_id, refund_id)
+    return send_refund(refund_id)
+
+
+def discard_refund(order_id: int, refund_id: int, *, actor: str) -> Refund:
+    """Give up a refused refund: its amounts become refundable again (committed)."""
+    _refund_of(order_id, refund_id)
+    lock_order(order_id)
+    refund = db.session.get(Refund, refund_id, populate_existing=True)
+    if not refund.can_discard:
+        db.session.rollback()
+        hint = " (retry it first)" if refund.status == PENDING else ""
+        raise RefundRefused(f"refund #{refund_id} is {refund.status}; only a refused refund "
+                            f"can be discarded{hint}")
+    refund.status = DISCARDED
+    refund.discarded_by = actor
+    refund.discarded_at = utcnow()
+    db.session.commit()
+    return refund
+
+
+def _refund_of(order_id: int, refund_id: int) -> None:
+    found = db.session.scalar(select(Refund.order_id).where(Refund.id == refund_id))
+    if found is None or found != order_id:
+        raise RefundRefused(f"refund #{refund_id} is not a refund of this order")
+
+
+# -- reading -------------------------------------------------------------------------------
+
+@dataclass
+class RefundOffer:
+    """What the Create Refund page offers: per item what is held and refundable, per
+    shipment the shipping that comes with its last items, and what is left of the payment."""
+
+    order: Order
+    held: Held
+    refundable: Refundable  # asked for every item: each shipment's shipping at its most
+    captured: int
+    left: int
+
+    @property
+    def items_total(self) -> int:
+        return sum(self.refundable.items.values())
+
+    @property
+    def shipping_total(self) -> int:
+        return sum(self.refundable.shipping.values())
+
+
+def offer_for(order: Order) -> RefundOffer:
+    """What may be refunded of ``order`` now, as the Create Refund page shows it."""
+    held = held_amounts(order.id)
+    offer = refundable(order, held, [item.id for item in order.items])
+    return RefundOffer(order, held, offer, captured_amount(order), left_of_payment(order, held))
+
+
+def refunds_of(order_id: int) -> list[Refund]:
+    """The order's refunds, newest first, with their lines and shipping parts."""
+    return list(db.session.scalars(
+        select(Refund).where(Refund.order_id == order_id)
+        .options(selectinload(Refund.lines).joinedload(RefundLine.order_item),
+                 selectinload(Refund.shipping))
+        .order_by(Refund.created_at.desc(), Refund.id.desc())))
+
+
+STATUSES = (PENDING, SUCCEEDED, REFUSED, DISCARDED)
+
+
+@dataclass
+class RefundQuery:
+    status: str = ""  # "" or one of STATUSES
+    page: int = 1
+    per_page: int = 10
+
+
+def find_refunds(query: RefundQuery):
+    """Sales > Refunds: newest first, all of them or those of one status."""
+    stmt = select(Refund).options(selectinload(Refund.order))
+    if query.status:
+        stmt = stmt.where(Refund.status == query.status)
+    return fetch_page(stmt, (Refund.created_at.desc(), Refund.id.desc()), Refund.id,
+                      query.page, query.per_page)
