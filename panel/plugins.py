@@ -32,6 +32,7 @@ BUNDLED_PLUGINS = (
     "plugins.dummy_payment",
     "plugins.default_claim_rules",
     "plugins.default_email_templates",
+    "plugins.default_documents",
 )
 
 

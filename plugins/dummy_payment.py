@@ -6,6 +6,7 @@ from pathlib import Path
 
 from panel import hookimpl
 from plugins.default_commands import capture_payment
+from plugins.default_documents import issue_invoice
 
 PROCESSES = Path(__file__).parent / "processes"
 DECLINED = "dummyPaymentDeclined"
@@ -42,7 +43,7 @@ def register_commands():
     return {
         "DummyPayment/Pay": capture_payment,
         "DummyPayment/Refund": no_op,
-        "Invoice/Generate": no_op,
+        "Invoice/Generate": issue_invoice,
         "Return/StartReturn": no_op,
         "GiftCard/CreateGiftCard": no_op,
     }
