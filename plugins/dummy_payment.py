@@ -1,6 +1,7 @@
 """Spryker's classic DummyPayment01, loaded unchanged from its XML, with demo commands and
 conditions so that it runs: authorisation and payment succeed unless the payment method is
-"dummyPaymentDeclined"; items whose SKU starts with "GIFT" are gift cards."""
+"dummyPaymentDeclined"; items whose SKU starts with "GIFT" are gift cards; "invoice-generate"
+(Spryker's Invoice/Generate) issues the order's invoice."""
 from datetime import timedelta
 from pathlib import Path
 
