@@ -12,6 +12,7 @@ from panel.models import Document, Order, OrderItem, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import documents, outbox
 from tests.smtp import SmtpServer, real_mail_settings
+from tests.test_comments_and_email import text
 from tests.test_pdf import pdf_text
 
 ACTOR = "Admin User <admin@example.org>"
@@ -27,24 +28,19 @@ def order_id(post_order):
     return post_order().json["id"]
 
 
-def text(client, response):
-    if response.status_code == 302:
-        response = client.get(response.headers["Location"])
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def number(kind: str, sequence: int = 1) -> str:
     return f"{kind}-DE-{utcnow().year}-{sequence:06d}"
 
 
-def issue_both(app, order_id: int) -> tuple[int, int]:
-    """Issue the order's invoice and a credit note for its first item; return their ids."""
+def issue_both(app, order_id: int, credited: int = 1999) -> tuple[int, int]:
+    """Issue the order's invoice and a credit note for its first item (``credited``);
+    return their ids."""
     with app.app_context():
         order = db.session.get(Order, order_id)
         item = db.session.scalar(sa.select(OrderItem).where(OrderItem.order_id == order_id)
                                  .order_by(OrderItem.id))
         invoice = documents.issue_invoice(order, actor=ACTOR)
-        note = documents.issue_credit_note(order, [(item, 1999)], actor=ACTOR)
+        note = documents.issue_credit_note(order, [(item, credited)], actor=ACTOR)
         db.session.commit()
         return invoice.id, note.id
 

@@ -3,19 +3,19 @@ used for the PDF, a broken one is reported instead of failing the request, and w
 customer typed is shown as text."""
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
 from panel.extensions import db
-from panel.models import Order, OrderItem, OutboundEmail
+from panel.models import Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import documents
 from panel.services.document_templates import render_html
 from panel.services.email_templates import TemplateProblem
 from tests.conftest import order_payload
 from tests.smtp import real_mail_settings
+from tests.test_comments_and_email import text
+from tests.test_document_pages import issue_both
 from tests.test_pdf import pdf_text
 
 ACTOR = "Admin User <admin@example.org>"
@@ -28,26 +28,9 @@ def app_config(request):
     return real_mail_settings(request, **settings)
 
 
-def issue_both(app, order_id: int) -> tuple[int, int]:
-    with app.app_context():
-        order = db.session.get(Order, order_id)
-        item = db.session.scalar(sa.select(OrderItem).where(OrderItem.order_id == order_id)
-                                 .order_by(OrderItem.id))
-        invoice = documents.issue_invoice(order, actor=ACTOR)
-        note = documents.issue_credit_note(order, [(item, 500)], actor=ACTOR)
-        db.session.commit()
-        return invoice.id, note.id
-
-
-def text(client, response):
-    if response.status_code == 302:
-        response = client.get(response.headers["Location"])
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
 def test_hook_register_document_templates(app, as_role, post_order):
     order_id = post_order().json["id"]
-    invoice_id, _ = issue_both(app, order_id)
+    invoice_id, _ = issue_both(app, order_id, credited=500)
     viewer = as_role("viewer")
     pdf = " ".join(pdf_text(viewer.get(f"/sales/documents/{invoice_id}.pdf").data).split())
     number = f"INV-DE-{utcnow().year}-000001"
@@ -59,7 +42,7 @@ def test_hook_register_document_templates(app, as_role, post_order):
 
 def test_a_broken_page_is_reported_not_a_500(app, as_role, post_order):
     order_id = post_order().json["id"]
-    _, note_id = issue_both(app, order_id)
+    _, note_id = issue_both(app, order_id, credited=500)
     agent = as_role("agent")
     response = agent.get(f"/sales/documents/{note_id}.pdf")
     assert response.status_code == 302
@@ -72,7 +55,7 @@ def test_a_broken_page_is_reported_not_a_500(app, as_role, post_order):
 def test_a_mail_whose_document_cannot_be_made_fails_and_is_kept(app, as_role, post_order,
                                                                  smtp):
     order_id = post_order().json["id"]
-    _, note_id = issue_both(app, order_id)
+    _, note_id = issue_both(app, order_id, credited=500)
     agent = as_role("agent")
     page = text(agent, agent.post_form(f"/sales/messages/{order_id}/email", {
         "action": "send", "subject": "Your refund", "body": "Attached.",
@@ -89,7 +72,7 @@ def test_a_mail_whose_document_cannot_be_made_fails_and_is_kept(app, as_role, po
     "plugins.default_documents",)}], indirect=True)
 def test_without_a_page_for_a_kind_the_pdf_says_so(app, post_order):
     order_id = post_order().json["id"]
-    invoice_id, _ = issue_both(app, order_id)
+    invoice_id, _ = issue_both(app, order_id, credited=500)
     with app.app_context():
         invoice = db.session.get(documents.Document, invoice_id)
         with pytest.raises(TemplateProblem, match="no plugin supplies a template for the "

@@ -26,7 +26,7 @@ from panel.models.order import ADDRESS_FIELDS
 from panel.services import document_lines
 from panel.services.document_lines import ITEM, SHIPPING, Line
 from panel.services.document_numbers import next_number
-from panel.services.text_fields import single_line
+from panel.services.text_fields import one_line_of_text
 
 MAX_REASON = 200
 
@@ -180,17 +180,10 @@ def _checked_lines(order: Order, lines) -> list[tuple[OrderItem, int]]:
 def _checked_reason(adjustment: int, reason: str | None) -> str | None:
     if not adjustment:
         return None
-    reason = (reason or "").strip()
-    if not reason:
-        raise DocumentRefused("an adjustment needs a reason")
     try:
-        single_line(reason)
+        return one_line_of_text(reason, "adjustment's reason", MAX_REASON)
     except ValueError as exc:
-        raise DocumentRefused(f"the adjustment's reason {exc}") from None
-    if len(reason) > MAX_REASON:
-        raise DocumentRefused(f"the adjustment's reason is longer than {MAX_REASON} "
-                              f"characters")
-    return reason
+        raise DocumentRefused(str(exc)) from None
 
 
 def _credited(order_id: int) -> tuple[Counter, int]:

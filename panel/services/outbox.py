@@ -19,7 +19,7 @@ from panel.models import Document, Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import email_templates
 from panel.services.document_templates import document_pdf
-from panel.services.text_fields import multi_line, single_line
+from panel.services.text_fields import multi_line, one_line_of_text
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=1)  # then 2, 4, 8 minutes
@@ -38,15 +38,10 @@ def check(order: Order, subject: str, body: str, document_id: int | None = None)
     to = (order.email or "").strip()
     if not to:
         raise EmailRefused("the order has no email address to write to")
-    subject = (subject or "").strip()
-    if not subject:
-        raise EmailRefused("the subject is empty")
     try:
-        single_line(subject)
+        subject = one_line_of_text(subject, "subject", MAX_SUBJECT)
     except ValueError as exc:
-        raise EmailRefused(f"the subject {exc}") from None
-    if len(subject) > MAX_SUBJECT:
-        raise EmailRefused(f"the subject is longer than {MAX_SUBJECT} characters")
+        raise EmailRefused(str(exc)) from None
     body = (body or "").replace("\r\n", "\n")
     if not body.strip():
         raise EmailRefused("the message is empty")
