@@ -4,7 +4,7 @@ notes from plain (item, amount) data, refused when they would credit too much.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +88,10 @@ def test_numbers_count_per_kind_store_and_year_from_one(app, post_order):
     assert credit(app, de1, {0: 1999}) == "CN-DE-2026-000001"
     assert credit(app, de3, {0: 1999}, now=new_year) == "CN-DE-2027-000001"
     assert credit(app, de1, {2: 999}) == "CN-DE-2026-000002"
+    # 00:30 on New Year's Day in Berlin is still 2026 in UTC.
+    berlin = timezone(timedelta(hours=1))
+    assert credit(app, de2, {0: 5}, now=datetime(2027, 1, 1, 0, 30, tzinfo=berlin)) == \
+        "CN-DE-2026-000003"
     assert stored(app) == [
         ("INV-DE-2026-000001", "invoice", "DE", 2026, 1),
         ("INV-DE-2026-000002", "invoice", "DE", 2026, 2),
@@ -96,6 +100,7 @@ def test_numbers_count_per_kind_store_and_year_from_one(app, post_order):
         ("CN-DE-2026-000001", "credit_note", "DE", 2026, 1),
         ("CN-DE-2027-000001", "credit_note", "DE", 2027, 1),
         ("CN-DE-2026-000002", "credit_note", "DE", 2026, 2),
+        ("CN-DE-2026-000003", "credit_note", "DE", 2026, 3),
     ]
 
 

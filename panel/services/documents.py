@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -207,7 +207,8 @@ def _issue(order: Order, kind: str, lines: list[Line], shipments: list[Shipment]
            actor: str, now: datetime | None, refund_id: int | None = None,
            invoice_number: str | None = None, adjustment_reason: str | None = None
            ) -> Document:
-    now = now or utcnow()
+    # The year of the number is the UTC year, whatever time zone ``now`` was given in.
+    now = (now or utcnow()).astimezone(UTC)
     sequence, number = next_number(kind, order.store, now.year)
     totals = document_lines.totals(lines)
     delivery_addresses = []  # each address once, in the order of the shipments
