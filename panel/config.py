@@ -20,6 +20,8 @@ DEV_SECRET_WARNING = (
     "PANEL_SECRET_KEY is not set: using a random development key. Sessions end when the "
     "process restarts; set PANEL_SECRET_KEY in production."
 )
+# The seller on invoices and credit notes until PANEL_SELLER names the real one.
+DEFAULT_SELLER = "Order Panel demo shop; Example Street 1; 10115 Berlin; Germany"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -130,6 +132,9 @@ def from_environment(instance_path: str) -> dict:
         "PANEL_DISABLED_PLUGINS": _names(env.get("PANEL_DISABLED_PLUGINS", "")),
         "PANEL_TRACE_PLUGINS": _bool(env.get("PANEL_TRACE_PLUGINS")),
         "PANEL_CLAIM_WINDOW_DAYS": _int("PANEL_CLAIM_WINDOW_DAYS", 0),
+        # The seller printed on invoices and credit notes: its lines, separated by ";".
+        "PANEL_SELLER": tuple(line.strip() for line in (
+            env.get("PANEL_SELLER") or DEFAULT_SELLER).split(";") if line.strip()),
         # How often the timeout sweep runs (cron or `oms worker`): a timeout overdue by more
         # than this is listed on Stuck items.
         "PANEL_SWEEP_INTERVAL": duration("PANEL_SWEEP_INTERVAL",

@@ -58,6 +58,14 @@ def register_email_templates():
 
 
 @hookspec
+def register_document_templates():
+    """Return ``DocumentTemplate`` objects (``panel.services.document_templates``): the
+    Jinja text of the HTML page of a kind of document ("invoice", "credit_note"), rendered
+    in a sandbox with ``document``, and made into its PDF. A template of a kind that a
+    bundled one has replaces it."""
+
+
+@hookspec
 def register_event_roles():
     """Return ``{event name: role}`` for manual events that need more than the agent role,
     e.g. ``{"refund": "admin"}``. The role is the least one that may trigger the event by

@@ -35,6 +35,7 @@ BUNDLED_PLUGINS = (
     "plugins.default_refunds",
     "plugins.default_claim_rules",
     "plugins.default_email_templates",
+    "plugins.default_documents",
 )
 
 

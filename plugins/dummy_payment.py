@@ -1,11 +1,13 @@
 """Spryker's classic DummyPayment01, loaded unchanged from its XML, with demo commands and
 conditions so that it runs: authorisation and payment succeed unless the payment method is
-"dummyPaymentDeclined"; items whose SKU starts with "GIFT" are gift cards."""
+"dummyPaymentDeclined"; items whose SKU starts with "GIFT" are gift cards; "invoice-generate"
+(Spryker's Invoice/Generate) issues the order's invoice."""
 from datetime import timedelta
 from pathlib import Path
 
 from panel import hookimpl
 from plugins.default_commands import capture_payment
+from plugins.default_documents import issue_invoice
 from plugins.default_refunds import refund_items
 
 PROCESSES = Path(__file__).parent / "processes"
@@ -43,7 +45,7 @@ def register_commands():
     return {
         "DummyPayment/Pay": capture_payment,
         "DummyPayment/Refund": refund_items,
-        "Invoice/Generate": no_op,
+        "Invoice/Generate": issue_invoice,
         "Return/StartReturn": no_op,
         "GiftCard/CreateGiftCard": no_op,
     }

@@ -10,9 +10,11 @@ from aiosmtpd.controller import Controller
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.emails = []  # the same messages whole (email.message.EmailMessage), attachments too
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         message = message_from_bytes(envelope.content, policy=policy.default)
+        self.emails.append(message)
         self.messages.append({"to": envelope.rcpt_tos, "subject": message["subject"],
                               "body": message.get_body(("plain",)).get_content().replace("\r\n", "\n"),
                               "from": message["from"]})

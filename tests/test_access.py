@@ -18,6 +18,7 @@ def route_values(app, order_id, accounts):
         from panel.extensions import db
         from panel.models import CustomerAddress, Order, User
         from panel.services import bulk_actions
+        from panel.services.documents import issue_invoice
         from panel.services.outbox import queue_email
         from panel.services.reclamations import open_reclamation
 
@@ -36,6 +37,7 @@ def route_values(app, order_id, accounts):
                                                  admin).id
         ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
                                       user=admin).id
+        ids["document_id"] = issue_invoice(order, actor="setup").id
         selection = bulk_actions.freeze_selection([order_id], admin)
         ids["selection_id"] = selection.id
         ids["run_id"] = bulk_actions.start_run(selection, "pay", admin).id
@@ -225,7 +227,7 @@ def test_every_role_reads_every_page_but_only_admins_manage_users(as_role, page_
             assert response.status_code == 403, (role, endpoint)
         elif endpoint in REFUND_ROLE_ONLY and role != "admin":
             assert response.status_code == 403, (role, endpoint)
-        elif endpoint in ("admin.index", "communication.index"):
+        elif endpoint in ("admin.index", "communication.index", "documents.index"):
             assert response.headers["Location"] == "/sales/orders/"
         else:
             assert response.status_code == 200, (role, endpoint, url)

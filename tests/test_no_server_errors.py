@@ -173,15 +173,16 @@ def two_shipment_order(reference: str) -> dict:
 
 @pytest.fixture
 def admin(app, as_role, post_order):
-    """An admin's client over orders with two shipments, a sent email and a failed one, a
-    comment, a reclamation, a refund and a refused one, and a bulk selection with a run:
-    something behind every link."""
+    """An admin's client over orders with two shipments, an invoice, a sent email and a
+    failed one, a comment, a reclamation, a refund and a refused one, and a bulk selection
+    with a run: something behind every link."""
     client = as_role("admin")
     order_ids = [post_order(two_shipment_order(f"W-{n}")).json["id"] for n in range(2)]
     first = order_ids[0]
     with app.app_context():
         item_id = db.session.scalar(sa.select(OrderItem.id).where(OrderItem.order_id == first))
     steps = [
+        (f"/sales/documents/invoice/{first}", {}),
         (f"/sales/messages/{first}/email", {"action": "send", "subject": "Hello", "body": "Hi"}),
         (f"/sales/messages/{first}/email", {"action": "send", "subject": "Again", "body": "Hi"}),
         (f"/sales/messages/{first}/comments", {"message": "Called the customer."}),

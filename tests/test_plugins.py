@@ -29,7 +29,7 @@ from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
-from panel.services import email_templates, reclamations, refunds
+from panel.services import document_templates, email_templates, reclamations, refunds
 from tests.conftest import order_payload
 from tests.plugins import hooks_fixture
 
@@ -330,10 +330,12 @@ class TestWrappers:
             refund = refunds.create_refund(order_id, refunds.RefundRequest(
                 items={items_of(app, order_id)[0][0]: None}), actor=ACTOR)
             refund_id = refunds.send_refund(refund.id).id
+            pages = document_templates.document_templates()
 
         assert sorted(seen) == hook_names()  # every hook was called through its wrapper
         assert seen["select_process"] == ["Hooks01"]  # the wrapped call's own answer
         assert len(claimable) == 2 and "order confirmation" in templates
+        assert set(pages) == {"invoice", "credit_note"}
         supplied = {kind: {key for answer in seen[f"register_{kind}"] for mapping in answer
                            for key in mapping}
                     for kind in ("commands", "conditions", "timeout_processors")}

@@ -11,6 +11,7 @@ from panel.admin.base import AdministrationPage, HomeView
 from panel.admin.bulk import BulkView
 from panel.admin.communication import CommunicationView
 from panel.admin.customers import CustomersView
+from panel.admin.documents import DocumentsView
 from panel.admin.layout_cache import init_layout_cache
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
@@ -40,6 +41,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(BulkView(name="Bulk actions", endpoint="bulk", url="/sales/bulk"))
     admin.add_view(CommunicationView(name="Communication", endpoint="communication",
                                      url="/sales/messages"))
+    admin.add_view(DocumentsView(name="Documents", endpoint="documents",
+                                 url="/sales/documents"))
     admin.add_view(ReclamationsView(name="Reclamations", category="Sales",
                                     endpoint="reclamations", url="/sales/reclamations"))
     admin.add_view(RefundsView(name="Refunds", category="Sales", endpoint="refunds",

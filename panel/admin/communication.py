@@ -8,7 +8,8 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.extensions import db
 from panel.models import Order, OutboundEmail
-from panel.services import comments, email_templates, outbox
+from panel.params import parse_id
+from panel.services import comments, documents, email_templates, outbox
 
 
 class CommunicationView(PanelView):
@@ -49,18 +50,21 @@ class CommunicationView(PanelView):
         preview = None
         status = 200
         action = form.get("action", "")
+        attached = form.get("document", "")
         if request.method == "POST":
             try:
+                document_id = _attachment_id(attached)
                 if action == "template":
                     if chosen not in templates:
                         raise outbox.EmailRefused("choose a template")
                     subject, body = email_templates.render(templates[chosen], order,
                                                            current_user.name)
                 elif action == "preview":
-                    preview = outbox.check(order, subject, body)
+                    preview = outbox.check(order, subject, body, document_id)
                 elif action == "send":
                     message = outbox.queue_email(order.id, subject, body,
-                                                 template=chosen or None, user=current_user)
+                                                 template=chosen or None, user=current_user,
+                                                 document_id=document_id)
                     message = outbox.deliver(message.id)
                     _flash_delivery(message)
                     return redirect(url_for(".email_copy", order_id=order.id,
@@ -73,7 +77,8 @@ class CommunicationView(PanelView):
                 status = 400
         return self.render("orders/email.html", order=order, templates=templates,
                            chosen=chosen, subject=subject, body=body,
-                           preview=preview), status
+                           preview=preview, documents=documents.documents_of(order.id),
+                           attached=attached), status
 
     @expose("/<int:order_id>/emails/<int:email_id>")
     def email_copy(self, order_id: int, email_id: int):
@@ -81,7 +86,9 @@ class CommunicationView(PanelView):
         message = db.session.get(OutboundEmail, email_id)
         if message is None or message.order_id != order.id:
             abort(404)
-        return self.render("orders/email_copy.html", order=order, message=message)
+        attachment = outbox.attachment_of(order, message.document_id)
+        return self.render("orders/email_copy.html", order=order, message=message,
+                           attachment=attachment)
 
     @expose("/<int:order_id>/emails/<int:email_id>/resend", methods=("POST",))
     def resend(self, order_id: int, email_id: int):
@@ -93,6 +100,16 @@ class CommunicationView(PanelView):
         else:
             _flash_delivery(outbox.deliver(email_id))
         return redirect(url_for(".email_copy", order_id=order_id, email_id=email_id))
+
+
+def _attachment_id(value: str) -> int | None:
+    """The id of the document chosen to attach ("": none)."""
+    if not value:
+        return None
+    document_id = parse_id(value)
+    if document_id is None:
+        raise outbox.EmailRefused("the document to attach is not one of this order's")
+    return document_id
 
 
 def _flash_delivery(message: OutboundEmail) -> None:

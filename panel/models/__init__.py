@@ -2,6 +2,7 @@
 from panel.models.bulk import BulkRun, BulkRunOrder, Selection, SelectionOrder
 from panel.models.comment import Comment
 from panel.models.customer import Customer, CustomerAddress
+from panel.models.document import Document, DocumentCounter
 from panel.models.oms import EventTimeout, OutboundEmail, TransitionLog
 from panel.models.order import (
     AddressChange,
@@ -24,6 +25,8 @@ __all__ = [
     "Comment",
     "Customer",
     "CustomerAddress",
+    "Document",
+    "DocumentCounter",
     "EventTimeout",
     "ItemStateHistory",
     "LoginAttempt",

@@ -64,3 +64,6 @@ class OutboundEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a failed message may be tried again (backoff); None while queued or when done.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A document of the order sent along as a PDF, made when the message is sent (a
+    # document never changes, so every attempt attaches the same PDF).
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))

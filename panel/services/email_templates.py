@@ -64,9 +64,12 @@ def order_context(order: Order) -> SimpleNamespace:
     })
 
 
-def render_text(source: str, context: dict, what: str) -> str:
+def render_text(source: str, context: dict, what: str, *,
+                env: SandboxedEnvironment = _ENV) -> str:
+    """Render template text in a sandbox (``env``: the mails' own, by default); a template
+    that cannot be rendered raises TemplateProblem saying where and why."""
     try:
-        return _ENV.from_string(source).render(**context)
+        return env.from_string(source).render(**context)
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateProblem(f"the {what}{line}: {exc.message or exc}") from exc

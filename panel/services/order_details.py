@@ -12,6 +12,7 @@ from panel.extensions import db
 from panel.models import (
     Comment,
     Customer,
+    Document,
     ItemStateHistory,
     Order,
     OrderAddress,
@@ -22,6 +23,7 @@ from panel.models import (
 )
 from panel.oms.registry import current_registry
 from panel.services.comments import comments_of
+from panel.services.documents import documents_of
 from panel.services.oms_stats import LogRow, order_log
 from panel.services.order_plan import INTAKE_ACTOR
 from panel.services.reclamations import reclamations_of
@@ -54,6 +56,7 @@ class OrderDetails:
     log_rows: list[LogRow]
     reclamations: list[Reclamation]
     refunds: list[Refund]
+    documents: list[Document]
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -146,6 +149,7 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         log_rows=log_rows,
         reclamations=reclamations,
         refunds=refunds_of(order.id),
+        documents=documents_of(order.id),
         order=order,
         customer=customer,
         previous_orders=previous,

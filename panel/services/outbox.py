@@ -15,10 +15,11 @@ from sqlalchemy import inspect, or_, select
 
 from panel.extensions import db
 from panel.locking import lock_row
-from panel.models import Order, OutboundEmail
+from panel.models import Document, Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import email_templates
-from panel.services.text_fields import multi_line, single_line
+from panel.services.document_templates import document_pdf
+from panel.services.text_fields import multi_line, one_line_of_text
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=1)  # then 2, 4, 8 minutes
@@ -31,20 +32,16 @@ class EmailRefused(ValueError):
     """The mail was not written; the message says why."""
 
 
-def check(order: Order, subject: str, body: str) -> dict:
-    """Check a message without writing it; return what would be sent (for Preview)."""
+def check(order: Order, subject: str, body: str, document_id: int | None = None) -> dict:
+    """Check a message without writing it; return what would be sent (for Preview),
+    with the document to attach, if any."""
     to = (order.email or "").strip()
     if not to:
         raise EmailRefused("the order has no email address to write to")
-    subject = (subject or "").strip()
-    if not subject:
-        raise EmailRefused("the subject is empty")
     try:
-        single_line(subject)
+        subject = one_line_of_text(subject, "subject", MAX_SUBJECT)
     except ValueError as exc:
-        raise EmailRefused(f"the subject {exc}") from None
-    if len(subject) > MAX_SUBJECT:
-        raise EmailRefused(f"the subject is longer than {MAX_SUBJECT} characters")
+        raise EmailRefused(str(exc)) from None
     body = (body or "").replace("\r\n", "\n")
     if not body.strip():
         raise EmailRefused("the message is empty")
@@ -54,28 +51,41 @@ def check(order: Order, subject: str, body: str) -> dict:
         multi_line(body)
     except ValueError as exc:
         raise EmailRefused(f"the message {exc}") from None
-    return {"to": to, "subject": subject, "body": body}
+    return {"to": to, "subject": subject, "body": body,
+            "attachment": attachment_of(order, document_id)}
+
+
+def attachment_of(order: Order, document_id: int | None) -> Document | None:
+    """The order's document with this id, to attach (None: no attachment)."""
+    if document_id is None:
+        return None
+    document = db.session.get(Document, document_id)
+    if document is None or document.order_id != order.id:
+        raise EmailRefused("the document to attach is not one of this order's")
+    return document
 
 
 def compose(order: Order, subject: str, body: str, *, template: str | None,
-            created_by: str) -> OutboundEmail:
+            created_by: str, document_id: int | None = None) -> OutboundEmail:
     """Check and add an outbox row for the order's customer (the caller commits)."""
-    checked = check(order, subject, body)
+    checked = check(order, subject, body, document_id)
     message = OutboundEmail(order_id=order.id, to_address=checked["to"],
                             subject=checked["subject"], body_text=checked["body"],
-                            template=template, status="queued", created_by=created_by)
+                            template=template, status="queued", created_by=created_by,
+                            document_id=document_id)
     db.session.add(message)
     return message
 
 
 def queue_email(order_id: int, subject: str, body: str, *, template: str | None,
-                user) -> OutboundEmail:
-    """Write a message from a back-office user to the outbox and commit it."""
+                user, document_id: int | None = None) -> OutboundEmail:
+    """Write a message from a back-office user to the outbox and commit it; with
+    ``document_id``, one of the order's documents goes along as a PDF."""
     order = db.session.get(Order, order_id)
     if order is None:
         raise EmailRefused(f"there is no order #{order_id}")
     message = compose(order, subject, body, template=template,
-                      created_by=f"{user.name} <{user.email}>")
+                      created_by=f"{user.name} <{user.email}>", document_id=document_id)
     db.session.commit()
     return message
 
@@ -130,10 +140,15 @@ class _QuotedPrintableMessage(Message):
 
 
 def _send(message: OutboundEmail) -> None:
+    mail = _QuotedPrintableMessage(
+        subject=message.subject, recipients=[message.to_address], body=message.body_text,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    if message.document_id is not None:
+        # Made now, from the document as issued: every attempt attaches the same PDF.
+        document = db.session.get(Document, message.document_id)
+        mail.attach(document.filename, "application/pdf", document_pdf(document))
     with _TimedConnection(current_app.extensions["mail"]) as connection:
-        connection.send(_QuotedPrintableMessage(
-            subject=message.subject, recipients=[message.to_address], body=message.body_text,
-            sender=current_app.config["MAIL_DEFAULT_SENDER"]))
+        connection.send(mail)
 
 
 def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | None:

@@ -18,6 +18,7 @@ moment is recorded, in the transaction of step 2, with the order row locked.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ from panel.models.user import ROLE_RANK
 from panel.oms.engine import lock_order
 from panel.oms.registry import current_registry
 from panel.plugins import plugin_manager
+from panel.services import documents
 from panel.services.paging import fetch_page
 from panel.services.refund_amounts import (
     Held,
@@ -46,6 +48,8 @@ from panel.services.text_fields import readable, single_line
 REFUND_EVENT = "refund"
 MAX_REASON = 255
 MAX_ERROR = 2000
+
+log = logging.getLogger(__name__)
 
 
 class RefundRefused(ValueError):
@@ -245,6 +249,25 @@ def refund_succeeded(refund: Refund, reference: str) -> None:
     refund.order.refund_total = db.session.scalar(
         select(func.coalesce(func.sum(Refund.total), 0))
         .where(Refund.order_id == refund.order_id, Refund.status == SUCCEEDED))
+    credit(refund)
+
+
+def credit(refund: Refund) -> None:
+    """Issue the succeeded refund's credit note, in the same transaction: the credit notes of
+    an order add up to its refund total. The provider has paid by now, so a credit note the
+    documents refuse (which the refund's own checks rule out) does not undo the refund: it
+    is logged and noted on the refund for someone to look at."""
+    try:
+        with db.session.begin_nested():
+            documents.issue_credit_note(
+                refund.order, [(line.order_item, line.amount) for line in refund.lines],
+                shipping=sum(part.amount for part in refund.shipping),
+                adjustment=refund.adjustment_amount,
+                adjustment_reason=refund.adjustment_reason, refund_id=refund.id,
+                actor=refund.created_by)
+    except documents.DocumentRefused as exc:
+        log.error("refund #%s succeeded but its credit note was refused: %s", refund.id, exc)
+        refund.error = f"no credit note was issued: {exc}"[:MAX_ERROR]
 
 
 def retry_refund(order_id: int, refund_id: int) -> Refund:

@@ -57,6 +57,21 @@ def single_line(value: str) -> str:
     return _refuse_bidi_controls(value)
 
 
+def one_line_of_text(value: str | None, name: str, max_length: int) -> str:
+    """Return ``value`` stripped when it is one line of at most ``max_length`` characters;
+    raise ValueError saying what is wrong with the ``name`` otherwise."""
+    value = (value or "").strip()
+    if not value:
+        raise ValueError(f"the {name} is empty")
+    try:
+        single_line(value)
+    except ValueError as exc:
+        raise ValueError(f"the {name} {exc}") from None
+    if len(value) > max_length:
+        raise ValueError(f"the {name} is longer than {max_length} characters")
+    return value
+
+
 def multi_line(value: str) -> str:
     """Return ``value`` if its only control characters are line breaks and tabs, and it holds
     no bidirectional control; raise ValueError naming the first offending one otherwise."""
