@@ -13,6 +13,7 @@ from panel.models.order import (
     Shipment,
 )
 from panel.models.reclamation import Reclamation, ReclamationItem
+from panel.models.sales_return import Return, ReturnItem, ReturnReason, ReturnSequence
 from panel.models.user import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
     "Reclamation",
     "ReclamationItem",
     "ReferenceSequence",
+    "Return",
+    "ReturnItem",
+    "ReturnReason",
+    "ReturnSequence",
     "Selection",
     "SelectionOrder",
     "Shipment",
