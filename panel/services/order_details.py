@@ -17,6 +17,7 @@ from panel.models import (
     OrderAddress,
     OrderItem,
     Reclamation,
+    Return,
     Shipment,
 )
 from panel.oms.registry import current_registry
@@ -24,6 +25,7 @@ from panel.services.comments import comments_of
 from panel.services.oms_stats import LogRow, order_log
 from panel.services.order_plan import INTAKE_ACTOR
 from panel.services.reclamations import reclamations_of
+from panel.services.return_list import returns_of
 from panel.services.timeline import Entry, timeline
 
 ORDER_LOG_ROWS = 50
@@ -51,7 +53,7 @@ class OrderDetails:
     history: dict[int, list]  # item id: its state changes (rows of ItemStateHistory), oldest first
     log_rows: list[LogRow]
     reclamations: list[Reclamation]
-
+    returns: list[Return]
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -143,6 +145,7 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         history=history,
         log_rows=log_rows,
         reclamations=reclamations,
+        returns=returns_of(order.id),
         order=order,
         customer=customer,
         previous_orders=previous,
