@@ -219,6 +219,32 @@ def test_an_unknown_return_is_not_found(app, as_role):
     assert agent.post_form("/sales/returns/9/close").status_code == 404
 
 
+def test_markup_is_text_on_every_return_page(app, as_role, post_order, reason_ids):
+    script = "<script>alert(1)</script>"
+    payload = order_payload(order_reference="DE--7")
+    payload["customer"]["first_name"] = script
+    payload["shipments"][0]["items"][0]["name"] = script
+    payload["shipments"][0]["address"]["city"] = script
+    order_id = post_order(payload).json["id"]
+    admin = as_role("admin")
+    posted(admin, f"/administration/return-reasons/{reason_ids[0]}/rename", {"name": script})
+    with app.app_context():
+        for event in ("pay", "ship"):
+            engine.trigger_event(order_id, event, actor="setup")
+        first = db.session.scalar(sa.select(OrderItem.id).where(OrderItem.order_id == order_id))
+    response = admin.post_form(f"/sales/returns/new/{order_id}", {
+        "item": str(first), f"reason-{first}": str(reason_ids[0]), f"note-{first}": script})
+    assert response.status_code == 302
+    for url in (f"/sales/returns/new/{order_id}", "/sales/returns/1", "/sales/returns/",
+                "/sales/returns/1/slip", f"/sales/orders/{order_id}",
+                "/administration/return-reasons/"):
+        page = admin.get(url).get_data(as_text=True)
+        assert script not in page, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+    content = pdf_text(admin.get("/sales/returns/1/slip.pdf").data)
+    assert content.count(script) >= 3  # name, item, reason, note: as text on paper
+
+
 # -- return reasons -------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from panel.extensions import db
 from panel.models import OrderItem, Return, ReturnReason
 from panel.oms import engine
 from tests.e2e.conftest import login, make_order
+from tests.e2e.test_csp import violations  # noqa: F401 (a fixture: CSP reports, script errors)
 from tests.e2e.test_reclamations_flow import db_item_ids, db_states, flash, open_menu
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +71,8 @@ def item_row(page: Page, item_id: int):
     return page.locator(f'#return-items tr[data-item-id="{item_id}"]')
 
 
-def test_return_from_view_order_find_it_and_print_the_slip(app, page, live_server, accounts):
+def test_return_from_view_order_find_it_and_print_the_slip(
+        app, page, live_server, accounts, violations):  # noqa: F811 (the fixture imported above)
     order = shipped_order(app, "DE--601")
     other = shipped_order(app, "DE--602")
     shoe, other_shoe, socks = db_item_ids(app, order["id"])
@@ -148,6 +150,9 @@ def test_return_from_view_order_find_it_and_print_the_slip(app, page, live_serve
     expect(page.locator("#slip-to")).to_contain_text("Lagerstraße 5")
     expect(page.locator("#slip-items tbody tr")).to_have_count(2)
     expect(page.locator("#print-button")).to_be_visible()
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.click("#print-button")  # panel.js opens the browser's print dialog
+    assert page.evaluate("window.printed") == 1
     page.emulate_media(media="print")  # what the printer gets: no buttons
     expect(page.locator("#print-button")).to_be_hidden()
     printed = pdf_text(page.pdf())  # Chromium's own print of the page
@@ -177,6 +182,7 @@ def test_return_from_view_order_find_it_and_print_the_slip(app, page, live_serve
     expect(item_row(page, shoe).locator("input[name=item]")).to_be_disabled()
     expect(item_row(page, other_shoe).locator("td.returnable")).to_have_text("yes")
     assert urlsplit(page.url).path == f"/sales/returns/new/{order['id']}"
+    assert violations == [], "\n".join(sorted(set(violations)))  # nor the slip's page
 
 
 def test_return_from_the_orders_list_beside_claim(app, page, live_server, accounts):
