@@ -97,6 +97,13 @@ def trusted_hosts(raw: str | None) -> list[str] | None:
     return list(names) or None
 
 
+def address_lines(raw: str) -> tuple[str, ...]:
+    """Split a multi-line setting into its lines: real line breaks, or ``\\n`` written out
+    (an environment file holds one line per variable); blank lines are dropped."""
+    return tuple(line.strip() for line in raw.replace("\\n", "\n").splitlines()
+                 if line.strip())
+
+
 def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "panel.sqlite3")
 
@@ -135,6 +142,10 @@ def from_environment(instance_path: str) -> dict:
         # The seller printed on invoices and credit notes: its lines, separated by ";".
         "PANEL_SELLER": tuple(line.strip() for line in (
             env.get("PANEL_SELLER") or DEFAULT_SELLER).split(";") if line.strip()),
+        # Returns: the event a return triggers is the first of these a process has, and the
+        # address printed on return slips (lines).
+        "PANEL_RETURN_EVENTS": _names(env.get("PANEL_RETURN_EVENTS") or "start-return,return"),
+        "PANEL_RETURN_ADDRESS": address_lines(env.get("PANEL_RETURN_ADDRESS", "")),
         # How often the timeout sweep runs (cron or `oms worker`): a timeout overdue by more
         # than this is listed on Stuck items.
         "PANEL_SWEEP_INTERVAL": duration("PANEL_SWEEP_INTERVAL",

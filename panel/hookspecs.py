@@ -51,6 +51,16 @@ def register_claim_rules():
 
 
 @hookspec
+def register_return_rules():
+    """Return rules that decide which items may be returned, besides the process (an item is
+    returnable when its state takes the process's return event) and open returns (an item is
+    in one at most): ``rule(order=, item=, now=)`` returns None when the item may be
+    returned, or a reason a person can read. A rule marked ``panel.services.returns.by_order``
+    is called once per order instead, as ``rule(order=, items=, now=)``, and returns
+    ``{item id: reason}`` for the items it refuses."""
+
+
+@hookspec
 def register_email_templates():
     """Return ``EmailTemplate`` objects (``panel.services.email_templates``): Jinja text for
     a subject and a body, rendered in a sandbox with ``order`` and ``sender``. A template

@@ -35,6 +35,7 @@ def route_values(app, order_id, accounts):
         ids["user_id"] = db.session.scalar(db.select(User.id).where(User.role == "agent"))
         ids["reclamation_id"] = open_reclamation(order.id, [order.items[0].id], "broken",
                                                  admin).id
+        ids["reason_id"], ids["return_id"] = a_return(order.id, order.items[1].id, admin)
         ids["email_id"] = queue_email(order.id, "Hello", "A question.", template=None,
                                       user=admin).id
         ids["document_id"] = issue_invoice(order, actor="setup").id
@@ -43,6 +44,21 @@ def route_values(app, order_id, accounts):
         ids["run_id"] = bulk_actions.start_run(selection, "pay", admin).id
         customer_address = dict(ids, address_id=address.id)
     return {"ids": ids, "customers.edit_address": customer_address}
+
+
+def a_return(order_id: int, item_id: int, user) -> tuple[int, int]:
+    """(reason id, return id): the item shipped and returned for a reason."""
+    from panel.extensions import db
+    from panel.models import ReturnReason
+    from panel.oms import engine
+    from panel.services.returns import ReturnLine, create_return
+
+    reason = ReturnReason(name="Damaged", active=True)
+    db.session.add(reason)
+    db.session.commit()
+    for event in ("pay", "ship"):
+        engine.trigger_event(order_id, event, actor="setup", item_ids=[item_id])
+    return reason.id, create_return(order_id, [ReturnLine(item_id, reason.id)], user).id
 
 
 def build_url(app, rule, values) -> str:
@@ -147,7 +163,8 @@ def test_every_api_route_but_the_document_wants_a_token(app, client):
 
 ADMIN_ONLY = re.compile(r"^(users|sign_ins)\.")
 EDITORS_ONLY = {"orders.edit_address", "customers.edit", "customers.add_address",
-                "customers.edit_address", "reclamations.create", "communication.email",
+                "customers.edit_address", "reclamations.create", "returns.create",
+                "communication.email",
                 "bulk.index", "bulk.selection", "bulk.export", "bulk.run", "bulk.report"}
 # Money goes back to the customer: the role of the "refund" event (admin in the bundled process).
 REFUND_ROLE_ONLY = {"refunds.create"}

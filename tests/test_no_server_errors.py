@@ -49,7 +49,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from panel.extensions import db
-from panel.models import OrderItem, OutboundEmail, Refund, User
+from panel.models import OrderItem, OutboundEmail, Refund, ReturnReason, User
 from panel.request_body import PanelRequest
 from tests.conftest import PASSWORD, order_payload, password_hash
 
@@ -174,8 +174,8 @@ def two_shipment_order(reference: str) -> dict:
 @pytest.fixture
 def admin(app, as_role, post_order):
     """An admin's client over orders with two shipments, an invoice, a sent email and a
-    failed one, a comment, a reclamation, a refund and a refused one, and a bulk selection
-    with a run: something behind every link."""
+    failed one, a comment, a reclamation, a return, a refund and a refused one, and a bulk
+    selection with a run: something behind every link."""
     client = as_role("admin")
     order_ids = [post_order(two_shipment_order(f"W-{n}")).json["id"] for n in range(2)]
     first = order_ids[0]
@@ -197,6 +197,7 @@ def admin(app, as_role, post_order):
         last = db.session.scalar(sa.select(sa.func.max(Refund.id)))
         db.session.get(Refund, last).status = "refused"
         db.session.commit()
+    a_return(app, client, first, item_id)
     with app.app_context():  # the second mail failed: View Email then offers Resend
         last = db.session.scalar(sa.select(sa.func.max(OutboundEmail.id)))
         db.session.get(OutboundEmail, last).status = "failed"
@@ -206,6 +207,20 @@ def admin(app, as_role, post_order):
     run = client.post_form(selection.headers["Location"] + "/runs", {"event": "pay"})
     assert run.status_code == 302
     return client
+
+
+def a_return(app, client, order_id: int, item_id: int) -> None:
+    """A return reason, and the item shipped and returned for it, through the pages."""
+    assert client.post_form("/administration/return-reasons/new",
+                            {"name": "Damaged"}).status_code == 302
+    for event in ("pay", "ship"):
+        assert client.post_form(f"/sales/orders/{order_id}/trigger",
+                                {"event": event}).status_code == 302
+    with app.app_context():
+        reason_id = db.session.scalar(sa.select(ReturnReason.id))
+    response = client.post_form(f"/sales/returns/new/{order_id}",
+                                {"item": str(item_id), f"reason-{item_id}": str(reason_id)})
+    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 class PageLinks(HTMLParser):

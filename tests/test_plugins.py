@@ -29,7 +29,7 @@ from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
-from panel.services import document_templates, email_templates, reclamations, refunds
+from panel.services import document_templates, email_templates, reclamations, refunds, returns
 from tests.conftest import order_payload
 from tests.plugins import hooks_fixture
 
@@ -323,6 +323,7 @@ class TestWrappers:
         trigger(app, order_id, "pay")
         with app.app_context():
             claimable = reclamations.claimable_items(db.session.get(Order, order_id))
+            returnable = returns.returnable_items(db.session.get(Order, order_id))
             templates = email_templates.email_templates()
             # Hooks01's capture records nothing: capture by hand, then refund one item.
             db.session.get(Order, order_id).payment_captured_at = datetime.now(UTC)
@@ -336,6 +337,7 @@ class TestWrappers:
         assert seen["select_process"] == ["Hooks01"]  # the wrapped call's own answer
         assert len(claimable) == 2 and "order confirmation" in templates
         assert set(pages) == {"invoice", "credit_note"}
+        assert len(returnable) == 2
         supplied = {kind: {key for answer in seen[f"register_{kind}"] for mapping in answer
                            for key in mapping}
                     for kind in ("commands", "conditions", "timeout_processors")}

@@ -146,6 +146,11 @@ def test_a_rule_by_order_is_asked_once_per_order_with_its_items(app, as_role, or
 
 
 def claim_page_statements(app, client, order_id) -> int:
+    return page_statements(app, client, f"/sales/reclamations/new/{order_id}")
+
+
+def page_statements(app, client, url) -> int:
+    """How many SQL statements a GET of ``url`` runs."""
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -155,7 +160,7 @@ def claim_page_statements(app, client, order_id) -> int:
         engine_ = db.engine
     sa.event.listen(engine_, "before_cursor_execute", record)
     try:
-        assert client.get(f"/sales/reclamations/new/{order_id}").status_code == 200
+        assert client.get(url).status_code == 200
     finally:
         sa.event.remove(engine_, "before_cursor_execute", record)
     return len(statements)

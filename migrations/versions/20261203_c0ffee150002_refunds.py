@@ -1,7 +1,7 @@
 """refunds: a refund per order and payment attempt, its item lines and shipping parts
 
 Revision ID: c0ffee150002
-Revises: c0ffee140001
+Revises: c0ffee150001
 Created: 2026-12-03 07:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c0ffee150002'
-down_revision = 'c0ffee140001'
+down_revision = 'c0ffee150001'
 branch_labels = None
 depends_on = None
 

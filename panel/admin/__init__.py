@@ -18,6 +18,8 @@ from panel.admin.orders import OrdersView
 from panel.admin.plugins import PluginsView
 from panel.admin.reclamations import ReclamationsView
 from panel.admin.refunds import RefundsView, init_refund_helpers
+from panel.admin.return_reasons import ReturnReasonsView
+from panel.admin.returns import ReturnsView
 from panel.admin.stuck import StuckItemsView
 from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
@@ -47,6 +49,8 @@ def init_admin(app: Flask) -> Admin:
                                     endpoint="reclamations", url="/sales/reclamations"))
     admin.add_view(RefundsView(name="Refunds", category="Sales", endpoint="refunds",
                                url="/sales/refunds"))
+    admin.add_view(ReturnsView(name="Returns", category="Sales", endpoint="returns",
+                               url="/sales/returns"))
     admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
                                  url="/customers"))
     admin.add_view(AccountView(name="My account", endpoint="account", url="/account"))
@@ -56,6 +60,9 @@ def init_admin(app: Flask) -> Admin:
                                endpoint="sign_ins", url="/administration/sign-ins"))
     admin.add_view(PluginsView(name="Plugins", category="Administration", endpoint="plugins",
                                url="/administration/plugins"))
+    admin.add_view(ReturnReasonsView(name="Return reasons", category="Administration",
+                                     endpoint="return_reasons",
+                                     url="/administration/return-reasons"))
     OmsView.is_visible = TransitionLogView.is_visible = AdministrationPage.is_visible
     StuckItemsView.is_visible = AdministrationPage.is_visible
     admin.add_view(OmsView(name="OMS", category="Administration", endpoint="oms",

@@ -64,7 +64,8 @@ class OrdersView(PanelView):
             row_urls={"view": row_url("orders.details", "order_id"),
                       "customer": row_url("customers.details", "customer_id"),
                       "email": row_url("communication.email", "order_id"),
-                      "claim": row_url("reclamations.create", "order_id")},
+                      "claim": row_url("reclamations.create", "order_id"),
+                      "return": row_url("returns.create", "order_id")},
         ), (400 if errors else 200)
 
     @expose("/export.csv")

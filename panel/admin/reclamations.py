@@ -7,22 +7,12 @@ from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
 from panel.admin.listing import ListArgs, list_url
+from panel.admin.scoped_triggers import manual_events, read_scoped_trigger
 from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation
-from panel.oms.registry import current_registry
-from panel.params import ParameterError, read_ids, read_item_event
+from panel.params import ParameterError, read_ids
 from panel.services import reclamations as service
 from panel.services import triggers
-
-
-def _read_claim_trigger(form, claimed: list[int]) -> tuple[str, list[int]]:
-    """(event, item ids) from a reclamation's event button: one claimed item, or all."""
-    if not form.get("item_event"):
-        return form.get("event", ""), claimed
-    item_id, event = read_item_event("item_event", form["item_event"])
-    if item_id not in claimed:
-        raise triggers.TriggerRequestError("that item is not claimed here")
-    return event, [item_id]
 
 
 class ReclamationsView(PanelView):
@@ -86,17 +76,9 @@ class ReclamationsView(PanelView):
         claimed = service.claimed_item_ids(reclamation)
         items = list(db.session.scalars(
             db.select(OrderItem).where(OrderItem.id.in_(claimed)).order_by(OrderItem.id)))
-        registry = current_registry()
-        item_events = {}
-        for item in items:
-            process = registry.processes.get(item.process_name)
-            item_events[item.id] = process.manual_events_from(item.state_name) if process else []
-        counts: dict[str, int] = {}
-        for events in item_events.values():
-            for event in events:
-                counts[event] = counts.get(event, 0) + 1
+        item_events, events = manual_events(items)
         return self.render("reclamations/details.html", reclamation=reclamation, order=order,
-                           items=items, item_events=item_events, events=list(counts.items()))
+                           items=items, item_events=item_events, events=events)
 
     @expose("/<int:reclamation_id>/trigger", methods=("POST",))
     def trigger(self, reclamation_id: int):
@@ -104,7 +86,8 @@ class ReclamationsView(PanelView):
         reclamation = self._reclamation(reclamation_id)
         claimed = service.claimed_item_ids(reclamation)
         try:
-            event, item_ids = _read_claim_trigger(request.form, claimed)
+            event, item_ids = read_scoped_trigger(request.form, claimed,
+                                                  "that item is not claimed here")
             result = triggers.trigger(reclamation.order_id, event, current_user,
                                       item_ids=item_ids)
         except (ParameterError, triggers.TriggerRequestError) as exc:

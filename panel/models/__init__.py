@@ -15,6 +15,7 @@ from panel.models.order import (
 )
 from panel.models.reclamation import Reclamation, ReclamationItem
 from panel.models.refund import Refund, RefundLine, RefundShipping
+from panel.models.sales_return import Return, ReturnItem, ReturnReason, ReturnSequence
 from panel.models.user import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
@@ -40,6 +41,10 @@ __all__ = [
     "Refund",
     "RefundLine",
     "RefundShipping",
+    "Return",
+    "ReturnItem",
+    "ReturnReason",
+    "ReturnSequence",
     "Selection",
     "SelectionOrder",
     "Shipment",

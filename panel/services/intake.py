@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Row, bindparam, insert, literal_column, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from panel.extensions import db
@@ -44,6 +43,7 @@ from panel.services.order_plan import (
     new_customer_row,
     plan_order,
 )
+from panel.services.sequences import advance
 
 
 class IntakeConflict(Exception):
@@ -174,18 +174,7 @@ def _link_customer(payload: OrderIn, known: Row) -> tuple[int, str] | None:
 
 def next_references(store: str, count: int) -> list[str]:
     """Hand out ``count`` order references for ``store`` (DE--1, DE--2, ...), never twice."""
-    dialect = db.session.get_bind().dialect.name
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        dialect_insert(ReferenceSequence)
-        .values(store=store, last_value=count)
-        .on_conflict_do_update(
-            index_elements=[ReferenceSequence.store],
-            set_={"last_value": ReferenceSequence.last_value + count},
-        )
-        .returning(ReferenceSequence.last_value)
-    )
-    last = db.session.execute(stmt).scalar_one()
+    last = advance(ReferenceSequence, store, count)
     candidates = [f"{store}--{n}" for n in range(last - count + 1, last + 1)]
     # A storefront may have sent one of these references itself; skip those.
     taken = set(

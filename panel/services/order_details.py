@@ -19,6 +19,7 @@ from panel.models import (
     OrderItem,
     Reclamation,
     Refund,
+    Return,
     Shipment,
 )
 from panel.oms.registry import current_registry
@@ -28,6 +29,7 @@ from panel.services.oms_stats import LogRow, order_log
 from panel.services.order_plan import INTAKE_ACTOR
 from panel.services.reclamations import reclamations_of
 from panel.services.refunds import refunds_of
+from panel.services.return_list import returns_of
 from panel.services.timeline import Entry, timeline
 
 ORDER_LOG_ROWS = 50
@@ -57,6 +59,7 @@ class OrderDetails:
     reclamations: list[Reclamation]
     refunds: list[Refund]
     documents: list[Document]
+    returns: list[Return]
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -150,6 +153,7 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         reclamations=reclamations,
         refunds=refunds_of(order.id),
         documents=documents_of(order.id),
+        returns=returns_of(order.id),
         order=order,
         customer=customer,
         previous_orders=previous,

@@ -6,7 +6,8 @@ an item into two open reclamations.
 
 A claim rule is asked about one item at a time, ``rule(order=, item=, now=)``, or, marked
 ``@by_order``, about all of an order's items at once, ``rule(order=, items=, now=)``: one
-call per order, so a rule that needs a query makes it once without a cache of its own.
+call per order, so a rule that needs a query makes it once without a cache of its own
+(``panel.services.item_rules``, which return rules share).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from panel.models.base import utcnow
 from panel.models.reclamation import CLOSED, OPEN
 from panel.oms.engine import lock_order
 from panel.plugins import plugin_manager
+from panel.services.item_rules import by_order as by_order  # claim rules import it from here
+from panel.services.item_rules import refusals
 from panel.services.order_search import starts_with
 from panel.services.paging import fetch_page
 from panel.services.text_fields import multi_line
@@ -43,13 +46,6 @@ class ClaimableItem:
         return self.blocked_by is None
 
 
-def by_order(rule):
-    """Mark a claim rule to be called once per order with its items: ``rule(order=order,
-    items=items, now=now)`` returns ``{item id: reason}`` for the items it refuses."""
-    rule.panel_by_order = True
-    return rule
-
-
 def claim_rules() -> list:
     """The rules of every plugin, highest priority first."""
     return [rule for rules in plugin_manager().hook.register_claim_rules() for rule in rules]
@@ -62,17 +58,7 @@ def claimable_items(order: Order, now: datetime | None = None) -> list[Claimable
     items = db.session.scalars(
         select(OrderItem).where(OrderItem.order_id == order.id).order_by(OrderItem.id)
     ).all()
-    reasons: dict[int, str] = {}
-    for rule in claim_rules():
-        open_items = [item for item in items if item.id not in reasons]
-        if not open_items:
-            break
-        if getattr(rule, "panel_by_order", False):
-            refused = rule(order=order, items=open_items, now=now) or {}
-            given = ((item.id, refused.get(item.id)) for item in open_items)
-        else:
-            given = ((item.id, rule(order=order, item=item, now=now)) for item in open_items)
-        reasons.update((item_id, reason) for item_id, reason in given if reason)
+    reasons = refusals(claim_rules(), order, items, now)
     return [ClaimableItem(item, reasons.get(item.id)) for item in items]
 
 

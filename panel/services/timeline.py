@@ -8,7 +8,7 @@ from itertools import groupby
 from sqlalchemy import select
 
 from panel.extensions import db
-from panel.models import AddressChange, Comment, OutboundEmail, Reclamation, TransitionLog
+from panel.models import AddressChange, Comment, OutboundEmail, Reclamation, Return, TransitionLog
 
 KINDS = {
     "state": "State changes",
@@ -16,6 +16,7 @@ KINDS = {
     "email": "Emails",
     "address": "Address edits",
     "reclamation": "Reclamations",
+    "return": "Returns",
 }
 
 
@@ -79,4 +80,15 @@ def timeline(order_id: int, kinds: set[str] | None, *, comments: list[Comment],
             entries.append(Entry(r.created_at, "reclamation", "opened", r))
             if r.closed_at:
                 entries.append(Entry(r.closed_at, "reclamation", "closed", r))
+    if "return" in wanted:
+        entries += _returns(order_id)
     return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def _returns(order_id: int) -> list[Entry]:
+    entries = []
+    for found in db.session.scalars(select(Return).where(Return.order_id == order_id)):
+        entries.append(Entry(found.created_at, "return", "made", found))
+        if found.closed_at:
+            entries.append(Entry(found.closed_at, "return", "closed", found))
+    return entries

@@ -8,6 +8,7 @@ from panel.models import OrderItem, Shipment
 from panel.models.user import ROLE_RANK
 from panel.oms import engine
 from panel.oms.registry import current_registry
+from panel.services.return_events import return_events
 
 
 class TriggerRequestError(ValueError):
@@ -51,6 +52,13 @@ def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> lis
 
 def refusal(user, event: str) -> str | None:
     """Why ``user`` may not trigger ``event`` by hand, or None when they may."""
+    if event in return_events():
+        return "returns are made with the Return button, which records them"
+    return role_refusal(user, event)
+
+
+def role_refusal(user, event: str) -> str | None:
+    """Why ``user``'s role may not trigger ``event``, or None when it may."""
     needed = current_registry().event_roles.get(event, "agent")
     if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
         return None

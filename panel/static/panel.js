@@ -102,3 +102,8 @@ document.addEventListener("change", function (event) {
   }
   next();
 })();
+
+// Return slip: the Print button opens the browser's print dialog (print media hides it).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});

@@ -116,7 +116,7 @@ def test_deep_link_login_then_orders_menu(page, live_server, accounts, orders):
     assert cells[5] == "new"
     assert cells[6] == "€54.87"
     assert cells[7] == "3"
-    assert cells[8].split() == ["View", "Claim"]
+    assert cells[8].split() == ["View", "Claim", "Return"]
     anna_row = page.locator('tr[data-order-reference="DE--101"]')
     expect(anna_row.locator("a.customer-link")).to_have_attribute(
         "href", f"/customers/{order['customer_id']}")

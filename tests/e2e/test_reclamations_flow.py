@@ -132,7 +132,7 @@ def test_claim_two_items_pay_them_and_close(app, page, live_server, accounts):
     login(page, live_server, accounts["agent"])
     orders_list(page)
     row = order_row(page, "DE--501")
-    expect(row.locator("td").last.locator("a")).to_have_text(["View", "Claim"])
+    expect(row.locator("td").last.locator("a")).to_have_text(["View", "Claim", "Return"])
     expect(page.locator(".reclamation-flag")).to_have_count(0)
     claim_from_list(page, "DE--501", order["id"])
 
