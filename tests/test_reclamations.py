@@ -84,11 +84,19 @@ def test_nothing_ticked_saves_nothing(app, as_role, order):
     assert count(app, Reclamation) == 0
 
 
-def test_a_reason_is_required(app, as_role, order):
-    response = claim(as_role("agent"), order, order["items"][:1], reason="  ")
-    assert response.status_code == 400
-    assert "say why the items are claimed" in response.get_data(as_text=True)
-    assert count(app, Reclamation) == 0
+def test_a_reason_is_offered_not_required(app, as_role, order):
+    agent = as_role("agent")
+    page = agent.get(f"/sales/reclamations/new/{order['id']}").get_data(as_text=True)
+    assert "Reason (optional)" in page
+    response = claim(agent, order, order["items"][:1], reason="  ")  # tick and click
+    assert response.status_code == 302
+    with app.app_context():
+        reclamation = db.session.scalar(sa.select(Reclamation))
+        assert reclamation.reason == "" and reclamation.item_count == 1
+    details = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "(no reason given)" in details
+    history = agent.get(f"/sales/orders/{order['id']}").get_data(as_text=True)
+    assert re.search(rf"reclamation #{reclamation.id}</a> on 1 item\s*<", history)
 
 
 @pytest.mark.parametrize("reason", ["broken \x1b[2J", "see \u202etxt.exe"])

@@ -12,7 +12,7 @@ from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation
 from panel.params import ParameterError, read_ids
 from panel.services import reclamations as service
-from panel.services import triggers
+from panel.services import settlements, triggers
 
 
 class ReclamationsView(PanelView):
@@ -77,8 +77,10 @@ class ReclamationsView(PanelView):
         items = list(db.session.scalars(
             db.select(OrderItem).where(OrderItem.id.in_(claimed)).order_by(OrderItem.id)))
         item_events, events = manual_events(items)
+        settled_returns, settled_refunds = settlements.settled_by(reclamation.id)
         return self.render("reclamations/details.html", reclamation=reclamation, order=order,
-                           items=items, item_events=item_events, events=events)
+                           items=items, item_events=item_events, events=events,
+                           settled_returns=settled_returns, settled_refunds=settled_refunds)
 
     @expose("/<int:reclamation_id>/trigger", methods=("POST",))
     def trigger(self, reclamation_id: int):

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from panel.admin.base import PanelView
 from panel.admin.listing import ListArgs, list_url
@@ -15,7 +16,7 @@ from panel.formatting import format_money, minor_digits
 from panel.models import Order
 from panel.models.refund import SUCCEEDED
 from panel.params import ParameterError, read_amount, read_id, read_ids, shown
-from panel.services import refunds
+from panel.services import refunds, settlements
 from panel.services.triggers import actor_of
 
 
@@ -91,10 +92,23 @@ class RefundsView(PanelView):
             flash(f"Sales order #{order_id} not found.", "error")
             return redirect(url_for("orders.index"))
         status = 200
+        try:  # opened from a reclamation's page: its items, and the refund settles it
+            reclamation = settlements.requested_reclamation(
+                order, request.values.get("reclamation"))
+        except settlements.SettleRefused as exc:
+            if request.method == "POST":  # a refund is not made when it cannot settle it
+                flash(f"The refund was not made: {exc}.", "error")
+                return redirect(url_for("orders.details", order_id=order.id))
+            flash(f"{exc}; the refund would not settle it.", "error")
+            reclamation = None
+        form = MultiDict({"item": [str(i) for i in settlements.claimed_item_ids(reclamation)]})
         if request.method == "POST":
+            form = request.form
             try:
-                refund = refunds.create_refund(order.id, read_refund_form(request.form, order),
-                                               actor=actor_of(current_user))
+                refund = refunds.create_refund(
+                    order.id, read_refund_form(request.form, order),
+                    actor=actor_of(current_user), user_name=current_user.name,
+                    reclamation_id=reclamation.id if reclamation else None)
             except (ParameterError, refunds.RefundRefused) as exc:
                 flash(f"The refund was not made: {exc}.", "error")
                 status = 400
@@ -104,7 +118,7 @@ class RefundsView(PanelView):
                 return redirect(url_for("orders.details", order_id=order_id,
                                         _anchor="order-refunds"))
         return self.render("refunds/create.html", order=order, offer=refunds.offer_for(order),
-                           form=request.form if request.method == "POST" else None), status
+                           form=form, reclamation=reclamation), status
 
     def _refund_action(self, order_id: int, action):
         """Run ``action(refund id)`` for the refund named in the form; None when refused."""

@@ -11,7 +11,7 @@ from panel.admin.scoped_triggers import manual_events, read_scoped_trigger
 from panel.extensions import db
 from panel.models import Order, Return
 from panel.params import ParameterError, read_id, read_ids
-from panel.services import return_list, return_slip, triggers
+from panel.services import return_list, return_slip, settlements, triggers
 from panel.services import returns as service
 from panel.services.pdf import PdfError
 from panel.services.return_reasons import offered_reasons
@@ -72,14 +72,25 @@ class ReturnsView(PanelView):
         if order is None:
             flash(f"Sales order #{order_id} not found.", "error")
             return redirect(url_for("orders.index"))
-        ticked: set[int] = set()
         shown: dict = {"reasons": {}, "notes": {}}
         status = 200
+        try:  # opened from a reclamation's page: its items, and the return settles it
+            reclamation = settlements.requested_reclamation(
+                order, request.values.get("reclamation"))
+        except settlements.SettleRefused as exc:
+            if request.method == "POST":  # a return is not made when it cannot settle it
+                flash(f"The return was not created: {exc}.", "error")
+                return redirect(url_for("orders.details", order_id=order.id))
+            flash(f"{exc}; the return would not settle it.", "error")
+            reclamation = None
+        ticked = set(settlements.claimed_item_ids(reclamation))
         if request.method == "POST":
             try:
                 ticked = set(read_ids("item", request.form.getlist("item")))
                 lines, shown = read_return_form(request.form)
-                made = service.create_return(order.id, lines, current_user)
+                made = service.create_return(
+                    order.id, lines, current_user,
+                    reclamation_id=reclamation.id if reclamation else None)
             except (ParameterError, service.ReturnRefused) as exc:
                 flash(f"The return was not created: {exc}.", "error")
                 status = 400
@@ -89,8 +100,8 @@ class ReturnsView(PanelView):
                       f"created.", "success")
                 return redirect(url_for(".details", return_id=made.id))
         return self.render("returns/create.html", order=order, ticked=ticked, shown=shown,
-                           rows=service.returnable_items(order), reasons=offered_reasons()
-                           ), status
+                           rows=service.returnable_items(order), reasons=offered_reasons(),
+                           reclamation=reclamation), status
 
     @expose("/<int:return_id>")
     def details(self, return_id: int):

@@ -36,6 +36,8 @@ class Refund(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"))
+    # The reclamation it settles, when it was made from the reclamation's page.
+    reclamation_id: Mapped[int | None] = mapped_column(ForeignKey("reclamation.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     # Money in minor units of the order's currency: total = the lines + shipping + adjustment.
     total: Mapped[int] = mapped_column(Integer)

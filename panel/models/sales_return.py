@@ -32,6 +32,8 @@ class Return(db.Model):
     return_reference: Mapped[str] = mapped_column(String(45), unique=True)
     store: Mapped[str] = mapped_column(String(16))
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    # The reclamation it settles, when it was made from the reclamation's page.
+    reclamation_id: Mapped[int | None] = mapped_column(ForeignKey("reclamation.id"), index=True)
     # The customer as on the order when the return was made.
     customer_name: Mapped[str] = mapped_column(String(255))
     customer_email: Mapped[str] = mapped_column(String(254), index=True)

@@ -78,12 +78,11 @@ def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> R
     reason = (reason or "").strip()
     if not item_ids:
         raise ClaimRefused("tick at least one item to claim")
-    if not reason:
-        raise ClaimRefused("say why the items are claimed")
     if len(reason) > MAX_REASON:
         raise ClaimRefused(f"the reason is {len(reason):,} characters long; "
                            f"at most {MAX_REASON:,} are allowed")
-    _check_text("reason", reason)
+    if reason:
+        _check_text("reason", reason)
     order = lock_order(order_id)
     if order is None:
         db.session.rollback()

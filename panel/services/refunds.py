@@ -33,7 +33,7 @@ from panel.models.user import ROLE_RANK
 from panel.oms.engine import lock_order
 from panel.oms.registry import current_registry
 from panel.plugins import plugin_manager
-from panel.services import documents
+from panel.services import documents, settlements
 from panel.services.paging import fetch_page
 from panel.services.refund_amounts import (
     Held,
@@ -79,16 +79,25 @@ def refusal(user) -> str | None:
 
 # -- making a refund ---------------------------------------------------------------------
 
-def create_refund(order_id: int, request: RefundRequest, *, actor: str) -> Refund:
+def create_refund(order_id: int, request: RefundRequest, *, actor: str,
+                  reclamation_id: int | None = None, user_name: str | None = None) -> Refund:
     """Check and save a pending refund of the order (committed); RefundRefused says why not.
-    Carry it out with ``send_refund``."""
+    Carry it out with ``send_refund``. With ``reclamation_id``, the refund settles that open
+    reclamation of the order, closed in the same transaction by ``user_name``."""
     reason = _checked_reason(request)
     order = lock_order(order_id)
     if order is None:
         db.session.rollback()
         raise RefundRefused(f"there is no order #{order_id}")
     try:
+        reclamation = settlements.reclamation_to_settle(order, reclamation_id)
         refund = add_refund(order, request, actor=actor, reason=reason)
+        if reclamation is not None:
+            refund.reclamation_id = reclamation.id
+            settlements.settle(reclamation, order, f"refund #{refund.id}", user_name or actor)
+    except settlements.SettleRefused as exc:
+        db.session.rollback()
+        raise RefundRefused(str(exc)) from None
     except RefundRefused:
         db.session.rollback()
         raise

@@ -27,7 +27,7 @@ from panel.models.sales_return import CLOSED, OPEN
 from panel.oms import engine
 from panel.oms.registry import current_registry
 from panel.plugins import plugin_manager
-from panel.services import sequences
+from panel.services import sequences, settlements
 from panel.services.item_rules import by_order as by_order  # return rules import it here
 from panel.services.item_rules import refusals
 from panel.services.return_events import return_event, returnable_states
@@ -191,10 +191,11 @@ def next_return_reference(store: str) -> str:
 
 
 def create_return(order_id: int, lines: list[ReturnLine], user,
-                  now: datetime | None = None) -> Return:
+                  now: datetime | None = None, *, reclamation_id: int | None = None) -> Return:
     """Return some of the order's items: trigger their process's return event and save the
     return with the move, in one transaction under the order's lock. ReturnRefused names
-    why not, and then nothing was saved and no item moved."""
+    why not, and then nothing was saved and no item moved. With ``reclamation_id``, the
+    return settles that open reclamation of the order (panel.services.settlements)."""
     if not user.can_edit:
         raise ReturnRefused("viewers may look at returns but not make them")
     now = now or utcnow()
@@ -209,6 +210,10 @@ def create_return(order_id: int, lines: list[ReturnLine], user,
         why_not = role_refusal(user, event)
         if why_not:
             raise ReturnRefused(why_not)
+        reclamation = settlements.reclamation_to_settle(order, reclamation_id)
+    except settlements.SettleRefused as exc:
+        db.session.rollback()
+        raise ReturnRefused(str(exc)) from None
     except ReturnRefused:
         db.session.rollback()
         raise
@@ -230,6 +235,10 @@ def create_return(order_id: int, lines: list[ReturnLine], user,
                             f"its transitions held)")
         made.return_reference = next_return_reference(made.store)
         db.session.add(made)
+        if reclamation is not None:
+            made.reclamation_id = reclamation.id
+            settlements.settle(reclamation, order, f"return {made.return_reference}",
+                               user.name)
 
     try:
         result = engine.trigger_event(order.id, event, actor=actor_of(user), now=now,
