@@ -142,7 +142,8 @@ def test_a_closed_or_foreign_reclamation_settles_nothing_and_nothing_is_made(
 
     for bad, message in [(closed, f"reclamation #{closed} is closed already"),
                          (foreign, f"reclamation #{foreign} is not a reclamation of order"),
-                         ("x1", "'x1' is not a reclamation number")]:
+                         ("x1", "reclamation: 'x1' is not an id"),
+                         ("\u00b2", "reclamation: '\u00b2' is not an id")]:
         response = admin.post_form(f"{url}/{order_id}?reclamation={bad}", form,
                                    follow_redirects=True)
         assert message in html.unescape(response.get_data(as_text=True))

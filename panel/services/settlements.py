@@ -12,6 +12,7 @@ from panel.extensions import db
 from panel.models import Order, Reclamation, Refund, Return
 from panel.models.base import utcnow
 from panel.models.reclamation import CLOSED
+from panel.params import ParameterError, read_id
 
 
 class SettleRefused(ValueError):
@@ -57,9 +58,11 @@ def requested_reclamation(order: Order, raw: str | None) -> Reclamation | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise SettleRefused(f"reclamation: {raw[:20]!r} is not a reclamation number")
-    return reclamation_to_settle(order, int(raw))
+    try:
+        reclamation_id = read_id("reclamation", raw)
+    except ParameterError as exc:
+        raise SettleRefused(str(exc)) from None
+    return reclamation_to_settle(order, reclamation_id)
 
 
 def claimed_item_ids(reclamation: Reclamation | None) -> list[int]:
