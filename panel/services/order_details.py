@@ -23,10 +23,10 @@ from panel.models import (
     Shipment,
 )
 from panel.oms.registry import current_registry
+from panel.services import quantities
 from panel.services.comments import comments_of
 from panel.services.documents import documents_of
 from panel.services.oms_stats import LogRow, order_log
-from panel.services import quantities
 from panel.services.order_plan import INTAKE_ACTOR
 from panel.services.reclamations import reclamations_of
 from panel.services.refunds import refunds_of
