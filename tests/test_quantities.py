@@ -19,6 +19,7 @@ from panel.services.quantities import CANCELED, OPEN, SHIPPED, fulfilment
 from panel.services.refunds import RefundRequest
 from panel.services.returns import ReturnLine
 from tests.conftest import order_payload
+from tests.test_order_page import count_queries
 
 ADMIN = "Admin User <admin@example.org>"
 SHOE, SOCKS = 1999, 999
@@ -191,3 +192,31 @@ def test_the_order_page_shows_the_figures(app, as_role, order):
     total = cells(re.search(r'<tr class="[^"]*quantity-total">(.*?)</tr>', box, re.S)[1])
     assert (total["q-ordered"], total["q-shipped"], total["q-paid"],
             total["q-refunded-amount"]) == ("3", "2", "€49.97", "€4.99")
+
+
+def test_the_page_asks_as_often_for_1_as_for_20_returned_and_refunded_items(app, as_role,
+                                                                             post_order):
+    def placed(count: int) -> int:
+        payload = order_payload(payment={"method": "dummyPayment",
+                                         "amount": count * 1999 + 490})
+        payload["shipments"][0]["items"] = [
+            {"sku": f"SKU-{n}", "name": f"Product {n}", "quantity": 1, "unit_price": 1999,
+             "tax_rate": 19} for n in range(count)]
+        order_id = post_order(payload).json["id"]
+        with app.app_context():
+            ids = db.session.scalars(sa.select(OrderItem.id).where(
+                OrderItem.order_id == order_id)).all()
+        trigger(app, order_id, "pay", ids)
+        trigger(app, order_id, "ship", ids)
+        make_return(app, order_id, ids)
+        refund(app, order_id, {item_id: 1000 for item_id in ids})
+        refund(app, order_id, {item_id: None for item_id in ids}, send=False)
+        return order_id
+
+    one, twenty = placed(1), placed(20)
+    sku7 = lines(app, twenty)["SKU-7"]
+    assert (sku7.returned, sku7.refunded_amount, sku7.pending_amount) == (1, 1000, 999)
+    agent = as_role("agent")
+    agent.get(f"/sales/orders/{one}")  # warm up the session
+    assert count_queries(app, agent, f"/sales/orders/{one}") == \
+        count_queries(app, agent, f"/sales/orders/{twenty}")
