@@ -146,6 +146,10 @@ def from_environment(instance_path: str) -> dict:
         # address printed on return slips (lines).
         "PANEL_RETURN_EVENTS": _names(env.get("PANEL_RETURN_EVENTS") or "start-return,return"),
         "PANEL_RETURN_ADDRESS": address_lines(env.get("PANEL_RETURN_ADDRESS", "")),
+        # View Order's quantities: the events that cancel and that ship an item, in any
+        # process (the last of them in an item's history says which it is).
+        "PANEL_CANCEL_EVENTS": _names(env.get("PANEL_CANCEL_EVENTS") or "cancel"),
+        "PANEL_SHIP_EVENTS": _names(env.get("PANEL_SHIP_EVENTS") or "ship"),
         # How often the timeout sweep runs (cron or `oms worker`): a timeout overdue by more
         # than this is listed on Stuck items.
         "PANEL_SWEEP_INTERVAL": duration("PANEL_SWEEP_INTERVAL",

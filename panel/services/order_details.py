@@ -23,6 +23,7 @@ from panel.models import (
     Shipment,
 )
 from panel.oms.registry import current_registry
+from panel.services import quantities
 from panel.services.comments import comments_of
 from panel.services.documents import documents_of
 from panel.services.oms_stats import LogRow, order_log
@@ -60,6 +61,7 @@ class OrderDetails:
     refunds: list[Refund]
     documents: list[Document]
     returns: list[Return]
+    quantities: quantities.Quantities  # per order line: ordered, shipped, refunded...
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -146,12 +148,17 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         history[row.item_id].append(row)
     log_rows = order_log(order.id, limit=ORDER_LOG_ROWS)
     reclamations, comments = reclamations_of(order.id), comments_of(order.id)
+    refunds = refunds_of(order.id)
     return OrderDetails(
+        quantities=quantities.compute(
+            order.items, {item_id: [row.event for row in rows]
+                          for item_id, rows in history.items()},
+            refunds, quantities.returned_item_ids(order.id)),
         item_events=item_events,
         history=history,
         log_rows=log_rows,
         reclamations=reclamations,
-        refunds=refunds_of(order.id),
+        refunds=refunds,
         documents=documents_of(order.id),
         returns=returns_of(order.id),
         order=order,
