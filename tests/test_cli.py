@@ -143,3 +143,10 @@ def test_demo_seed_makes_varied_consistent_orders(app, runner):
         for item in db.session.scalars(sa.select(OrderItem)):
             assert last[item.id] == item.state_name
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) > 10
+        # an order whose items were paid has its payment captured then, so it can be refunded
+        paid = dict(db.session.execute(
+            sa.select(OrderItem.order_id, sa.func.min(ItemStateHistory.created_at))
+            .join(ItemStateHistory, ItemStateHistory.item_id == OrderItem.id)
+            .where(ItemStateHistory.event == "pay").group_by(OrderItem.order_id)).all())
+        assert paid and {o.id: o.payment_captured_at for o in orders
+                         if o.payment_captured_at is not None} == paid

@@ -65,6 +65,7 @@ PATHS = (
     (("pay", "ship", "return"), 8),
 )
 CANCELING = {"cancel", "return"}  # the item's price counts as canceled
+CAPTURING = {"pay"}  # the payment is captured (Payment/Capture sets payment_captured_at)
 DEMO_ACTOR = "system (demo data)"
 
 
@@ -157,6 +158,10 @@ def age_plan(rng: random.Random, now: datetime):
                     at = min(at + timedelta(hours=rng.randint(1, 48)), now)
                     unit["history"].append((source, target, event, DEMO_ACTOR, at))
                     source = target
+                    if event in CAPTURING:  # what the capture command would have done
+                        captured = plan.order["payment_captured_at"]
+                        plan.order["payment_captured_at"] = at if captured is None \
+                            else min(captured, at)
                     if event in CANCELING:
                         plan.order["canceled_total"] += unit["price_to_pay"]
                 unit["state_name"], unit["state_entered_at"] = source, at

@@ -62,6 +62,7 @@ def plan_order(payload: OrderIn, reference: str, digest: str, process: Process) 
             "intake_fingerprint": digest,
             "refund_total": 0,
             "canceled_total": 0,
+            "payment_captured_at": None,  # the capture command sets it
             **order_totals(payload),
         },
         billing_address=payload.billing_address.model_dump(),
