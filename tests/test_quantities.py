@@ -137,13 +137,15 @@ def test_refunds_count_whole_and_partial_units_and_amounts(app, order):
     assert (shoe.refunded, shoe.partly_refunded, shoe.refundable) == (2, 0, 0)
 
 
-def test_pending_and_refused_refunds_hold_their_amount_but_refund_nothing(app, order):
+def test_a_pending_refund_holds_its_amount_and_a_discarded_one_nothing(app, order):
     order_id, (_, _, socks) = order
     refund(app, order_id, {socks: 300}, send=False)  # pending: not sent yet
     sock = lines(app, order_id)["SOCK-1"]
     assert (sock.refunded, sock.partly_refunded) == (0, 0)
     assert (sock.refunded_amount, sock.pending_amount, sock.refundable) == (0, 300, SOCKS - 300)
     with app.app_context():
+        # Only a refused refund can be discarded, and the bundled provider refuses none:
+        # the row is set as discard_refund leaves it.
         pending = db.session.scalar(sa.select(Refund))
         pending.status = "discarded"
         db.session.commit()
