@@ -40,18 +40,26 @@ system-packages:
 # The heaviest tests (API fuzzing, gunicorn behind nginx, browser payloads, the load smoke
 # test, marked once_per_run) run once: in the PostgreSQL pass when there is one, where they
 # also meet PostgreSQL's stricter types; otherwise on SQLite.
-# With PostgreSQL, the two passes run side by side (each mostly waits on one core); the
-# SQLite pass's output is printed when both are done.
+# With PostgreSQL, the passes run side by side (each mostly keeps one core busy): the
+# PostgreSQL pass in front; behind it the SQLite pass, then, when
+# PANEL_TEST_HEAVY_DATABASE_URL names a second database of its own, the once_per_run tests
+# on it (else they run in the PostgreSQL pass). The background's output is printed at the end.
 test: install system-packages
 	@if [ -n "$$PANEL_TEST_DATABASE_URL" ]; then \
-	  log=$$(mktemp); \
-	  env -u PANEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider \
-	    -m "not once_per_run" >"$$log" 2>&1 & sqlite=$$!; \
-	  echo "--- on $$PANEL_TEST_DATABASE_URL, with the once_per_run tests"; \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider; postgres=$$?; \
-	  wait $$sqlite; sqlite_status=$$?; \
+	  log=$$(mktemp); heavy="$$PANEL_TEST_HEAVY_DATABASE_URL"; \
+	  ( env -u PANEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider \
+	      -m "not once_per_run" && \
+	    if [ -n "$$heavy" ]; then \
+	      echo "--- the once_per_run tests on $$heavy" && \
+	      PANEL_TEST_DATABASE_URL="$$heavy" $(BIN)/python -m pytest -q -p no:cacheprovider \
+	        -m once_per_run; \
+	    fi ) >"$$log" 2>&1 & background=$$!; \
+	  if [ -n "$$heavy" ]; then marks="not once_per_run"; else marks=""; fi; \
+	  echo "--- on $$PANEL_TEST_DATABASE_URL$${heavy:+ (the once_per_run tests: behind SQLite)}"; \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -m "$$marks"; postgres=$$?; \
+	  wait $$background; background_status=$$?; \
 	  echo "--- on SQLite, without the once_per_run tests"; cat "$$log"; rm -f "$$log"; \
-	  [ $$postgres = 0 ] && [ $$sqlite_status = 0 ]; \
+	  [ $$postgres = 0 ] && [ $$background_status = 0 ]; \
 	else \
 	  $(BIN)/python -m pytest -q; \
 	fi
