@@ -373,8 +373,7 @@ def worker(interval, limit, rounds):
     while rounds is None or done < rounds:
         _report("check-timeouts", sweeps.check_timeouts(limit=limit))
         _report("check-conditions", sweeps.check_conditions(limit=limit))
-        sent, failed = outbox.send_outbox(limit=limit)
-        click.echo(f"send-outbox: {sent} sent, {failed} failed.")
+        click.echo(outbox.send_outbox(limit=limit).line)
         db.session.remove()
         done += 1
         if rounds is None or done < rounds:
@@ -389,8 +388,10 @@ def mail_group():
 @mail_group.command("send-outbox")
 @click.option("--limit", type=click.IntRange(1), help="At most this many messages.")
 def send_outbox(limit):
-    """Send queued messages and retry failed ones whose backoff has passed."""
+    """Send queued messages and try failed ones whose next try has come, once each.
+
+    Any number of these may run at once, on any number of machines: each message gets one
+    try per due period, and each run reports only what it tried itself."""
     from panel.services import outbox
 
-    sent, failed = outbox.send_outbox(limit=limit)
-    click.echo(f"send-outbox: {sent} sent, {failed} failed.")
+    click.echo(outbox.send_outbox(limit=limit).line)

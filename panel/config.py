@@ -40,6 +40,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise RuntimeError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
 def _names(raw: str) -> tuple[str, ...]:
     """Split ``a.b, c.d`` into ("a.b", "c.d")."""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -172,6 +179,14 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "orders@localhost"),
         "MAIL_SUPPRESS_SEND": _bool(env.get("MAIL_SUPPRESS_SEND")),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # The outbox through an outage: this many quick tries (1, 2, 4, 8 minutes apart),
+        # then one try per interval until the period since the first try is over; only then
+        # is a message undeliverable (Administration > Outbox).
+        "PANEL_MAIL_QUICK_TRIES": _positive_int("PANEL_MAIL_QUICK_TRIES", 5),
+        "PANEL_MAIL_RETRY_INTERVAL": duration("PANEL_MAIL_RETRY_INTERVAL",
+                                              env.get("PANEL_MAIL_RETRY_INTERVAL") or "1 hour"),
+        "PANEL_MAIL_GIVE_UP_AFTER": duration("PANEL_MAIL_GIVE_UP_AFTER",
+                                             env.get("PANEL_MAIL_GIVE_UP_AFTER") or "3 days"),
         # No pool_pre_ping: panel.db_liveness drops closed connections without a round trip.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives."""
 from __future__ import annotations
 
+import asyncio
 import socket
 from email import message_from_bytes, policy
 
@@ -8,12 +9,24 @@ from aiosmtpd.controller import Controller
 
 
 class Inbox:
+    """Keeps what it accepts. ``refusing`` answers every mail with a temporary failure (a
+    server in trouble); ``delay`` seconds pass before each answer (a slow server); ``tries``
+    lists the subject of every mail handed over, accepted or not."""
+
     def __init__(self):
         self.messages = []
         self.emails = []  # the same messages whole (email.message.EmailMessage), attachments too
+        self.tries = []
+        self.refusing = False
+        self.delay = 0.0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         message = message_from_bytes(envelope.content, policy=policy.default)
+        self.tries.append(message["subject"])
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refusing:
+            return "451 4.3.0 Mail server busy, try again later"
         self.emails.append(message)
         self.messages.append({"to": envelope.rcpt_tos, "subject": message["subject"],
                               "body": message.get_body(("plain",)).get_content().replace("\r\n", "\n"),

@@ -15,6 +15,7 @@ from panel.admin.documents import DocumentsView
 from panel.admin.layout_cache import init_layout_cache
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
+from panel.admin.outbox import OutboxView
 from panel.admin.plugins import PluginsView
 from panel.admin.reclamations import ReclamationsView
 from panel.admin.refunds import RefundsView, init_refund_helpers
@@ -72,6 +73,9 @@ def init_admin(app: Flask) -> Admin:
                                      url="/administration/transition-log"))
     admin.add_view(StuckItemsView(name="Stuck items", category="Administration",
                                   endpoint="stuck_items", url="/administration/stuck-items"))
+    # Listed for every role: those who write to customers look here for what was not sent.
+    admin.add_view(OutboxView(name="Outbox", category="Administration", endpoint="outbox",
+                              url="/administration/outbox"))
     return admin
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
 from panel.extensions import db
+from panel.formatting import format_datetime
 from panel.models import Order, OutboundEmail
 from panel.params import parse_id
 from panel.services import comments, documents, email_templates, outbox
@@ -65,10 +66,10 @@ class CommunicationView(PanelView):
                     message = outbox.queue_email(order.id, subject, body,
                                                  template=chosen or None, user=current_user,
                                                  document_id=document_id)
-                    message = outbox.deliver(message.id)
-                    _flash_delivery(message)
+                    message_id = message.id
+                    flash_delivery(outbox.deliver(message_id, by_person=True))
                     return redirect(url_for(".email_copy", order_id=order.id,
-                                            email_id=message.id))
+                                            email_id=message_id))
                 else:
                     raise outbox.EmailRefused("choose what to do: template, preview or send")
             except (outbox.EmailRefused, email_templates.TemplateProblem) as exc:
@@ -95,10 +96,8 @@ class CommunicationView(PanelView):
         message = db.session.get(OutboundEmail, email_id)
         if message is None or message.order_id != order_id:
             abort(404)
-        if message.status == "sent":
-            flash("That message has already been sent.", "info")
-        else:
-            _flash_delivery(outbox.deliver(email_id))
+        db.session.rollback()
+        flash_delivery(outbox.deliver(email_id, by_person=True))
         return redirect(url_for(".email_copy", order_id=order_id, email_id=email_id))
 
 
@@ -112,9 +111,20 @@ def _attachment_id(value: str) -> int | None:
     return document_id
 
 
-def _flash_delivery(message: OutboundEmail) -> None:
-    if message.status == "sent":
+def flash_delivery(delivery: outbox.Delivery) -> None:
+    """Say what a person's try of a mail did."""
+    message = delivery.message
+    if delivery.outcome == "sent":
         flash(f"Email sent to {message.to_address}.", "success")
+    elif delivery.outcome == "already_sent":
+        flash("That message has already been sent.", "info")
+    elif delivery.outcome == "busy":
+        flash("That message is being sent right now by the outbox; look again in a moment.",
+              "info")
+    elif delivery.outcome == "missing":
+        flash("That message does not exist.", "error")
     else:
+        when = (f"the next automatic try is at {format_datetime(message.next_attempt_at)}"
+                if message.next_attempt_at else "it is not tried again automatically")
         flash(f"Email to {message.to_address} could not be delivered: {message.last_error}. "
-              f"It is kept in the outbox and will be retried.", "error")
+              f"It is kept in the outbox; {when}.", "error")

@@ -49,6 +49,8 @@ class OutboundEmail(db.Model):
     """The outbox: a message to a customer, written in the same transaction as its cause."""
 
     __tablename__ = "outbound_email"
+    # Administration > Outbox pages one status newest first.
+    __table_args__ = (Index("ix_outbound_email_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id"), index=True)
@@ -56,13 +58,19 @@ class OutboundEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     template: Mapped[str | None] = mapped_column(String(100))
+    # queued (never tried), sent, failed (tried again at next_attempt_at) or undeliverable
+    # (tries ran out; only a person's retry sends it).
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tries go on until then (set by the first try, and again by a person's retry); a
+    # failure at or after it makes the message undeliverable.
+    give_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When a failed message may be tried again (backoff); None while queued or when done.
+    # When a failed message is due for its next try; None while queued or when done.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # A document of the order sent along as a PDF, made when the message is sent (a
     # document never changes, so every attempt attaches the same PDF).

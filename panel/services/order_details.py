@@ -28,6 +28,7 @@ from panel.services.comments import comments_of
 from panel.services.documents import documents_of
 from panel.services.oms_stats import LogRow, order_log
 from panel.services.order_plan import INTAKE_ACTOR
+from panel.services.outbox_list import unsent_counts
 from panel.services.reclamations import reclamations_of
 from panel.services.refunds import refunds_of
 from panel.services.return_list import returns_of
@@ -62,6 +63,7 @@ class OrderDetails:
     documents: list[Document]
     returns: list[Return]
     quantities: quantities.Quantities  # per order line: ordered, shipped, refunded...
+    unsent_mail: dict[str, int]  # mails to the customer: failed (tried again), undeliverable
 
     def events_for(self, items) -> list[tuple[str, int]]:
         """The distinct manual events of these items, each with how many items take it."""
@@ -161,6 +163,7 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         refunds=refunds,
         documents=documents_of(order.id),
         returns=returns_of(order.id),
+        unsent_mail=unsent_counts(order.id),
         order=order,
         customer=customer,
         previous_orders=previous,

@@ -1,11 +1,13 @@
 """The outbox: mails to customers are written in the transaction that causes them, then
-delivered after the commit through Flask-Mail; failures are retried with backoff.
+delivered after the commit through Flask-Mail; failures are tried again on a schedule
+(panel.services.mail_schedule) by any number of senders, each mail once per due period.
 """
 from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from email.charset import QP, Charset
 from email.mime.text import MIMEText
 
@@ -19,10 +21,9 @@ from panel.models import Document, Order, OutboundEmail
 from panel.models.base import utcnow
 from panel.services import email_templates
 from panel.services.document_templates import document_pdf
+from panel.services.mail_schedule import RetrySchedule
 from panel.services.text_fields import multi_line, one_line_of_text
 
-MAX_ATTEMPTS = 5
-FIRST_RETRY = timedelta(minutes=1)  # then 2, 4, 8 minutes
 MAX_SUBJECT = 255
 MAX_BODY = 100_000
 SYSTEM_SENDER = "Customer Service"
@@ -151,53 +152,119 @@ def _send(message: OutboundEmail) -> None:
         connection.send(mail)
 
 
-def deliver(message_id: int, *, now: datetime | None = None) -> OutboundEmail | None:
-    """Try to send one message now; record sent, or failed with the server's error.
+@dataclass(frozen=True)
+class Delivery:
+    """What one call of ``deliver`` did: ``sent``, ``failed`` (tried again later),
+    ``undeliverable`` (its tries ran out), or it did not try: ``busy`` (another sender holds
+    the message right now), ``not_due``, ``already_sent``, ``missing``."""
 
-    The row stays locked while the SMTP server is talked to, so two workers never send the
-    same message; a message already sent is left alone.
+    outcome: str
+    message: OutboundEmail | None = None
+
+    @property
+    def tried(self) -> bool:
+        return self.outcome in ("sent", "failed", "undeliverable")
+
+
+def is_due(message: OutboundEmail, now: datetime) -> bool:
+    """Whether the outbox's senders should try the message at ``now``: never tried yet, or
+    failed and its next try has come. Undeliverable and sent messages never are."""
+    if message.status == "queued":
+        return True
+    return (message.status == "failed" and message.next_attempt_at is not None
+            and message.next_attempt_at <= now)
+
+
+def deliver(message_id: int, *, now: datetime | None = None, by_person: bool = False) -> Delivery:
+    """Try to send one message once; record sent, or the failure and the next try.
+
+    The decision to try is taken under the message's row lock, so any number of senders on
+    any number of machines give a message one try per due period: a sender that meets a
+    message another one holds leaves it (``busy``), and one that gets it after the other's
+    failure finds it no longer due. ``by_person`` (Resend, Retry) tries a message that is not
+    due too, an undeliverable one included, and starts a new period of tries.
     """
     message = lock_row(OutboundEmail, message_id, skip_locked=True)
-    if message is None or message.status == "sent":
+    if message is None:
         db.session.rollback()
-        return message
+        exists = db.session.scalar(
+            select(OutboundEmail.id).where(OutboundEmail.id == message_id)) is not None
+        db.session.rollback()
+        return Delivery("busy" if exists else "missing")
     now = now or utcnow()
+    if message.status == "sent":
+        db.session.rollback()
+        return Delivery("already_sent", message)
+    schedule = RetrySchedule.from_config(current_app.config)
+    if by_person:
+        message.give_up_at = now + schedule.give_up_after
+    elif not is_due(message, now):
+        db.session.rollback()
+        return Delivery("not_due", message)
     message.attempts += 1
+    message.last_attempt_at = now
+    if message.give_up_at is None:
+        message.give_up_at = now + schedule.give_up_after
     try:
         _send(message)
     except Exception as exc:  # any failure to hand over the mail is recorded, not raised
-        message.status = "failed"
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.next_attempt_at = (now + FIRST_RETRY * 2 ** (message.attempts - 1)
-                                   if message.attempts < MAX_ATTEMPTS else None)
+        message.next_attempt_at = schedule.next_try(message.attempts, now, message.give_up_at)
+        message.status = "failed" if message.next_attempt_at else "undeliverable"
     else:
         message.status, message.sent_at = "sent", now
         message.last_error = message.next_attempt_at = None
     db.session.commit()
-    return message
+    return Delivery(message.status, message)
 
 
-def send_outbox(*, now: datetime | None = None, limit: int | None = None) -> tuple[int, int]:
-    """Send queued messages and retry failed ones that are due; return (sent, failed)."""
-    now = now or utcnow()
+@dataclass
+class SenderReport:
+    """What one sender did itself in one round (mails another sender handled are not in
+    it): the counts add up to what reached the SMTP server."""
+
+    sent: int = 0
+    failed: int = 0
+    undeliverable: int = 0
+    left: int = 0  # due when listed, then tried by another sender first (or already sent)
+
+    @property
+    def line(self) -> str:
+        text = f"send-outbox: {self.sent} sent, {self.failed} failed"
+        if self.undeliverable:
+            text += f", {self.undeliverable} undeliverable (tries ran out)"
+        if self.left:
+            text += f"; {self.left} left to another sender"
+        return text + "."
+
+
+def due_ids(now: datetime, limit: int | None = None) -> list[int]:
+    """The messages due at ``now``, oldest first."""
     stmt = (select(OutboundEmail.id).where(or_(
         OutboundEmail.status == "queued",
         (OutboundEmail.status == "failed") & (OutboundEmail.next_attempt_at <= now),
     )).order_by(OutboundEmail.id))
     if limit:
         stmt = stmt.limit(limit)
-    ids = db.session.scalars(stmt).all()
+    ids = list(db.session.scalars(stmt))
     db.session.rollback()
-    sent = failed = 0
-    for message_id in ids:
-        message = deliver(message_id, now=now)
-        if message is None:
-            continue
-        if message.status == "sent":
-            sent += 1
+    return ids
+
+
+def send_outbox(*, now: datetime | None = None, limit: int | None = None) -> SenderReport:
+    """Try every message due (queued, or failed with its next try come), once each.
+
+    ``now`` is for tests that play a clock forward; without it each try reads the clock
+    when it happens, so a long round never schedules from a time already past.
+    """
+    report = SenderReport()
+    for message_id in due_ids(now or utcnow(), limit):
+        delivery = deliver(message_id, now=now)
+        if delivery.tried:
+            setattr(report, delivery.outcome, getattr(report, delivery.outcome) + 1)
         else:
-            failed += 1
-    return sent, failed
+            report.left += 1
+    return report
 
 
 def emails_of(order_id: int) -> list[OutboundEmail]:
