@@ -27,8 +27,9 @@ def read_outbox_query(args) -> tuple[OutboxQuery, list[str]]:
 
 
 class OutboxView(PanelView):
-    """Every signed-in user may read it (as the order page's mail entries); those who may
-    change orders may retry (the server refuses anybody else's POST)."""
+    """In the admins' Administration menu; every signed-in user may read it (the order
+    page links here when its mail was not delivered), and those who may change orders may
+    retry (the server refuses anybody else's POST)."""
 
     @expose("/")
     def index(self):

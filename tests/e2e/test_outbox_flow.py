@@ -97,8 +97,8 @@ def test_undelivered_mail_is_seen_on_the_order_and_retried_from_the_outbox(
     expect(page.locator("#unsent-mail")).to_have_count(0)
 
 
-def test_outbox_is_in_the_administration_menu_for_agents(app, page, live_server, accounts):
-    login(page, live_server, accounts["agent"])
+def test_outbox_is_in_the_administration_menu_for_admins(app, page, live_server, accounts):
+    login(page, live_server, accounts["admin"])
     page.wait_for_load_state("load")  # the dropdown needs Bootstrap's script
     page.locator("nav.navbar a.dropdown-toggle", has_text="Administration").click()
     page.locator("nav.navbar .dropdown-menu a", has_text="Outbox").click()
