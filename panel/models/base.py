@@ -1,7 +1,7 @@
 """Column helpers shared by the models."""
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, String, TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -29,3 +29,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def searchable_string(length: int):
+    """A text column searched by prefix: in code point order on both databases, so that
+    "starts with" is a range an ordinary index serves and means the same everywhere.
+
+    SQLite compares text by its bytes (BINARY) already; PostgreSQL compares by the
+    database's collation, under which a range need not be a prefix (a German or English
+    collation orders case, hyphens and accents by other rules) and then no plain index
+    serves ``LIKE 'x%'`` either. The column's own collation "C" fixes both, whatever
+    collation the database was created with.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.base import UTCDateTime, utcnow
+from panel.models.base import UTCDateTime, searchable_string, utcnow
 
 
 class Customer(db.Model):
@@ -15,7 +15,7 @@ class Customer(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_reference: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(searchable_string(254), unique=True)
     salutation: Mapped[str | None] = mapped_column(String(8))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100), index=True)

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.base import UTCDateTime, utcnow
+from panel.models.base import UTCDateTime, searchable_string, utcnow
 
 ADDRESS_FIELDS = (
     "salutation", "first_name", "middle_name", "last_name", "email", "country",
@@ -61,7 +61,7 @@ class Order(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_reference: Mapped[str] = mapped_column(String(45), unique=True)
+    order_reference: Mapped[str] = mapped_column(searchable_string(45), unique=True)
     store: Mapped[str] = mapped_column(String(16), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     locale: Mapped[str] = mapped_column(String(10))
@@ -70,13 +70,13 @@ class Order(db.Model):
     # (empty for guest orders).
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     customer_reference: Mapped[str | None] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(searchable_string(254))
     salutation: Mapped[str | None] = mapped_column(String(8))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     # Lower-cased copies for prefix search on an ordinary index.
-    search_last_name: Mapped[str] = mapped_column(String(100))
-    search_full_name: Mapped[str] = mapped_column(String(201))
+    search_last_name: Mapped[str] = mapped_column(searchable_string(100))
+    search_full_name: Mapped[str] = mapped_column(searchable_string(201))
     billing_address_id: Mapped[int] = mapped_column(ForeignKey("order_address.id"))
     # Money in minor units of `currency`.
     subtotal: Mapped[int] = mapped_column(Integer)

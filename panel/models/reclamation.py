@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.base import UTCDateTime, utcnow
+from panel.models.base import UTCDateTime, searchable_string, utcnow
 
 OPEN, CLOSED = "open", "closed"
 
@@ -20,7 +20,7 @@ class Reclamation(db.Model):
     # The customer as on the order when the claim was opened.
     customer_name: Mapped[str] = mapped_column(String(255))
     customer_reference: Mapped[str | None] = mapped_column(String(64))
-    customer_email: Mapped[str] = mapped_column(String(254), index=True)
+    customer_email: Mapped[str] = mapped_column(searchable_string(254), index=True)
     reason: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(8), default=OPEN, index=True)
     item_count: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.extensions import db
-from panel.models.base import UTCDateTime, utcnow
+from panel.models.base import UTCDateTime, searchable_string, utcnow
 
 OPEN, CLOSED = "open", "closed"
 
@@ -29,14 +29,14 @@ class Return(db.Model):
     __tablename__ = "sales_return"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    return_reference: Mapped[str] = mapped_column(String(45), unique=True)
+    return_reference: Mapped[str] = mapped_column(searchable_string(45), unique=True)
     store: Mapped[str] = mapped_column(String(16))
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
     # The reclamation it settles, when it was made from the reclamation's page.
     reclamation_id: Mapped[int | None] = mapped_column(ForeignKey("reclamation.id"), index=True)
     # The customer as on the order when the return was made.
     customer_name: Mapped[str] = mapped_column(String(255))
-    customer_email: Mapped[str] = mapped_column(String(254), index=True)
+    customer_email: Mapped[str] = mapped_column(searchable_string(254), index=True)
     state: Mapped[str] = mapped_column(String(8), default=OPEN, index=True)
     event: Mapped[str] = mapped_column(String(100))  # the return event that moved the items
     item_count: Mapped[int] = mapped_column(Integer, default=0)
