@@ -12,7 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, text, union
+from sqlalchemy import and_, exists, func, literal_column, or_, select, text, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.functions import FunctionElement
 
 from panel.extensions import db
 from panel.models import Order, OrderItem
@@ -49,24 +52,58 @@ class OrderQuery:
     per_page: int = 10
 
 
+class code_point_order(FunctionElement):  # noqa: N801 - used like a SQL function
+    """An expression compared in code point order: ``COLLATE "C"`` on PostgreSQL (where the
+    database's collation may order otherwise), itself on SQLite (which always does)."""
+
+    inherit_cache = True
+    name = "code_point_order"
+
+    @property
+    def type(self):
+        return self.clauses.clauses[0].type
+
+
+@compiles(code_point_order, "postgresql")
+def _code_point_order_postgresql(element, compiler, **kw):
+    return f'({compiler.process(element.clauses.clauses[0], **kw)}) COLLATE "C"'
+
+
+@compiles(code_point_order)
+def _code_point_order_other(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
 def starts_with(column, prefix: str):
-    """``column`` begins with ``prefix``, as a range an ordinary B-tree index serves."""
+    """``column`` begins with ``prefix``, as a range an ordinary B-tree index serves: in
+    code point order, which the searched columns have on PostgreSQL too
+    (``panel.models.base.searchable_string``); an expression such as ``lower(name)`` is
+    compared in that order, though no index serves it."""
+    if not isinstance(column, InstrumentedAttribute):
+        column = code_point_order(column)
     return and_(column >= prefix, column < prefix + PREFIX_END)
 
 
-def search_conditions(term: str) -> list:
+def unindexed(column):
+    """The column's value as an expression no index matches (``column || ''``): a condition
+    on it is checked row by row along whatever index the query walks for its sort."""
+    return column.op("||")(literal_column("''"))
+
+
+def search_conditions(term: str, *, indexed: bool = True) -> list:
     """Exact or prefix match on order reference, email and customer name, one condition per
-    indexed column (none for a blank term)."""
+    indexed column (none for a blank term); ``indexed=False``: the same conditions, for
+    checking along the sort's index instead of gathering the matches from their own."""
     term = " ".join(term.split())
     if not term:
         return []
     lowered = term.lower()
-    return [
-        starts_with(Order.order_reference, term),
-        starts_with(Order.email, lowered),
-        starts_with(Order.search_full_name, lowered),
-        starts_with(Order.search_last_name, lowered),
-    ]
+    columns = [(Order.order_reference, term), (Order.email, lowered),
+               (Order.search_full_name, lowered), (Order.search_last_name, lowered)]
+    if indexed:
+        return [starts_with(column, value) for column, value in columns]
+    return [and_(unindexed(column) >= value, unindexed(column) < value + PREFIX_END)
+            for column, value in columns]
 
 
 def search_condition(term: str):
@@ -130,8 +167,10 @@ def find_orders(query: OrderQuery) -> ResultPage:
     - a search that matches few orders (an exact reference, a rare name) is first turned
       into its ids through the search columns' indexes, then sorted: otherwise SQLite walks
       the whole date index looking for ten matches;
-    - a filter by state alone is counted from the (state, order) index of the items, and a
-      broad search alone says "2,000+" instead of counting on to 10,000.
+    - a search that matches many orders ("a", a store's reference prefix) walks the sort's
+      index checking each order, and says "2,000+" instead of counting on to 10,000:
+      otherwise the database gathers every match from the search indexes and sorts them;
+    - a filter by state alone is counted from the (state, order) index of the items.
     """
     if len(query.states) == 1 and query.sort == "created" and not query.search.strip():
         return _find_in_one_state(query)
@@ -146,7 +185,13 @@ def find_orders(query: OrderQuery) -> ResultPage:
                 total = len(ids)
         elif not _only_search(query):
             pass  # other filters narrow it further: count those matches the usual way
-        else:  # a broad search: say "2,000+" rather than count on to 10,000
+        else:
+            # A broad search: walk the sort's index and check each order, which finds a
+            # page after reading about NARROW_SEARCH-th of the table at most, where
+            # gathering every match of "a" from the search indexes and sorting them reads
+            # a fifth of it. Say "2,000+" rather than count on to 10,000.
+            stmt = filtered(replace(query, search="")).where(
+                or_(*search_conditions(query.search, indexed=False)))
             total, cap = NARROW_SEARCH + 1, NARROW_SEARCH
     elif query.states and _only_states(query):
         distinct_orders = (select(OrderItem.order_id)
@@ -154,7 +199,15 @@ def find_orders(query: OrderQuery) -> ResultPage:
                            .distinct().limit(COUNT_CAP + 1).subquery())
         total = db.session.scalar(select(func.count()).select_from(distinct_orders))
     return fetch_page(stmt, ordering(query), Order.id, query.page, query.per_page, total=total,
-                      cap=cap)
+                      cap=cap, count_key=("orders", *filter_key(query)))
+
+
+def filter_key(query: OrderQuery) -> tuple:
+    """What decides which orders match (not their sort or page): the key under which an
+    over-the-cap count is remembered."""
+    return (" ".join(query.search.split()), tuple(query.states), tuple(query.stores),
+            tuple(query.payment_methods), query.created_from, query.created_to,
+            query.open_reclamation)
 
 
 def _narrow_search_ids(term: str) -> set[int] | None:
@@ -200,7 +253,7 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
         .offset((page - 1) * query.per_page))]
     by_id = {order.id: order for order in db.session.scalars(
         select(Order).where(among_ids(Order.id, ids)))} if ids else {}
-    total = capped_count(in_state, COUNT_CAP)
+    total = capped_count(in_state, COUNT_CAP, ("orders in one state", *filter_key(query)))
     return ResultPage([by_id[i] for i in ids if i in by_id], min(total, COUNT_CAP),
                       total > COUNT_CAP, page, query.per_page)
 

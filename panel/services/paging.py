@@ -42,7 +42,8 @@ class ResultPage:
 
 
 def fetch_page(filtered, ordering, key_column, page: int, per_page: int,
-               total: int | None = None, cap: int | None = None) -> ResultPage:
+               total: int | None = None, cap: int | None = None,
+               count_key: tuple | None = None) -> ResultPage:
     """Run ``filtered`` (a SELECT of one entity) for one page, and count its matches
     (``total``, when given, is that count up to ``cap`` + 1).
 
@@ -57,15 +58,19 @@ def fetch_page(filtered, ordering, key_column, page: int, per_page: int,
             .offset((page - 1) * per_page))
     rows = list(db.session.scalars(filtered.where(key_column.in_(keys)).order_by(*ordering)))
     if total is None:  # else the caller counted it a cheaper way
-        total = capped_count(filtered.with_only_columns(key_column), cap)
+        total = capped_count(filtered.with_only_columns(key_column), cap, count_key)
     return ResultPage(rows, min(total, cap), total > cap, page, per_page)
 
 
-def capped_count(stmt, cap: int) -> int:
+def capped_count(stmt, cap: int, key: tuple | None = None) -> int:
     """How many rows ``stmt`` returns, counted up to ``cap`` + 1 (remembered a while when
-    over the cap, per statement and parameters)."""
-    compiled = stmt.compile(db.session.get_bind())
-    key = (str(compiled), repr(sorted(compiled.params.items())), cap)
+    over the cap, per ``key``: what the caller knows decides the statement, such as a list's
+    filters; without it, per the statement's SQL and parameters, which costs a compilation
+    of the statement on every call)."""
+    if key is None:
+        compiled = stmt.compile(db.session.get_bind())
+        key = (str(compiled), repr(sorted(compiled.params.items())))
+    key = (*key, cap)
     over_cap = current_app.extensions.setdefault("panel_over_cap", {})
     seen = over_cap.get(key)
     if seen is not None and time.monotonic() - seen < OVER_CAP_SECONDS:
