@@ -9,7 +9,7 @@ from flask import render_template
 
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.extensions import db
-from panel.models import OrderItem
+from panel.models import Order, OrderItem
 from panel.models.oms import TransitionLog
 from panel.oms import graph
 from panel.oms.definitions import Event, Process, State, Transition
@@ -230,7 +230,7 @@ def test_transition_log_names_a_bad_parameter(viewer, query, message):
 
 def test_order_log_include_renders_an_orders_own_rows(oms_app, log, orders):
     with oms_app.test_request_context():
-        rows = oms_stats.order_log(orders["DE--1"])
+        rows = oms_stats.order_log(db.session.get(Order, orders["DE--1"]))
         html = render_template("oms/order_log.html", log_rows=rows)
     assert [int(i) for i in re.findall(r'data-log-id="(\d+)"', html)] == [log[1], log[0]]
     assert "no plugin registers the command Shipment/Missing" in html

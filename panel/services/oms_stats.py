@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from panel.extensions import db
+from panel.models.id_lists import among_ids
 from panel.models.oms import TransitionLog
 from panel.models.order import Order, OrderItem
 from panel.services.paging import ResultPage, fetch_page
@@ -39,15 +40,23 @@ class LogRow:
     item_label: str
 
 
-def _rows(entries: list[TransitionLog]) -> list[LogRow]:
+def _rows(entries: list[TransitionLog], order: Order | None = None) -> list[LogRow]:
+    """The entries with their order's reference and their item's sku: read from ``order``
+    and its loaded items when they are all of one order (View Order), else looked up."""
     order_ids = {e.order_id for e in entries}
     item_ids = {e.item_id for e in entries if e.item_id is not None}
-    references = dict(db.session.execute(
-        select(Order.id, Order.order_reference).where(Order.id.in_(order_ids))
-    ).all()) if order_ids else {}
-    skus = dict(db.session.execute(
-        select(OrderItem.id, OrderItem.sku).where(OrderItem.id.in_(item_ids))
-    ).all()) if item_ids else {}
+    if order is not None and order_ids <= {order.id}:
+        references = {order.id: order.order_reference}
+        skus = {item.id: item.sku for item in order.items}
+        item_ids -= skus.keys()  # an item of another order, if a log row names one
+    else:
+        references = dict(db.session.execute(
+            select(Order.id, Order.order_reference).where(among_ids(Order.id, order_ids))
+        ).all()) if order_ids else {}
+        skus = {}
+    if item_ids:
+        skus.update(db.session.execute(
+            select(OrderItem.id, OrderItem.sku).where(among_ids(OrderItem.id, item_ids))).all())
 
     def item_label(item_id: int | None) -> str:
         return "" if item_id is None else f"#{item_id} {skus.get(item_id, '')}".strip()
@@ -78,10 +87,11 @@ def find_transition_log(query: LogQuery) -> ResultPage:
     return page
 
 
-def order_log(order_id: int, limit: int = 500) -> list[LogRow]:
-    """An order's own transition log, newest first (for ``templates/oms/order_log.html``)."""
+def order_log(order: Order, limit: int = 500) -> list[LogRow]:
+    """An order's own transition log, newest first (for ``templates/oms/order_log.html``);
+    the order with its items loaded."""
     entries = list(db.session.scalars(
-        select(TransitionLog).where(TransitionLog.order_id == order_id)
+        select(TransitionLog).where(TransitionLog.order_id == order.id)
         .order_by(*_NEWEST_FIRST).limit(limit)
     ))
-    return _rows(entries)
+    return _rows(entries, order)

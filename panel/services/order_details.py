@@ -148,8 +148,9 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         .order_by(ItemStateHistory.id)
     ):
         history[row.item_id].append(row)
-    log_rows = order_log(order.id, limit=ORDER_LOG_ROWS)
-    reclamations, comments = reclamations_of(order.id), comments_of(order.id)
+    log_rows = order_log(order, limit=ORDER_LOG_ROWS)
+    reclamations, comments, returns = (reclamations_of(order.id), comments_of(order.id),
+                                       returns_of(order.id))
     refunds = refunds_of(order.id)
     return OrderDetails(
         quantities=quantities.compute(
@@ -162,7 +163,7 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         reclamations=reclamations,
         refunds=refunds,
         documents=documents_of(order.id),
-        returns=returns_of(order.id),
+        returns=returns,
         unsent_mail=unsent_counts(order.id),
         order=order,
         customer=customer,
@@ -170,7 +171,8 @@ def load(order_id: int, kinds: set[str] | None = None) -> OrderDetails | None:
         shipments=list(order.shipments),
         items_by_shipment=items_by_shipment,
         product_lines=list(lines.values()),
-        timeline=timeline(order.id, kinds, comments=comments, reclamations=reclamations),
+        timeline=timeline(order.id, kinds, comments=comments, reclamations=reclamations,
+                          returns=returns),
         comments=comments,
     )
 

@@ -60,9 +60,10 @@ def _state_changes(order_id: int) -> list[Entry]:
 
 
 def timeline(order_id: int, kinds: set[str] | None, *, comments: list[Comment],
-             reclamations: list[Reclamation]) -> list[Entry]:
+             reclamations: list[Reclamation], returns: list[Return]) -> list[Entry]:
     """The order's timeline, newest first; ``kinds`` keeps only some kinds. The order's
-    comments and reclamations come from the caller, which shows them on the page too."""
+    comments, reclamations and returns come from the caller, which shows them on the page
+    too."""
     wanted = kinds or set(KINDS)
     entries: list[Entry] = []
     if "state" in wanted:
@@ -81,14 +82,8 @@ def timeline(order_id: int, kinds: set[str] | None, *, comments: list[Comment],
             if r.closed_at:
                 entries.append(Entry(r.closed_at, "reclamation", "closed", r))
     if "return" in wanted:
-        entries += _returns(order_id)
+        for found in returns:
+            entries.append(Entry(found.created_at, "return", "made", found))
+            if found.closed_at:
+                entries.append(Entry(found.closed_at, "return", "closed", found))
     return sorted(entries, key=lambda e: e.at, reverse=True)
-
-
-def _returns(order_id: int) -> list[Entry]:
-    entries = []
-    for found in db.session.scalars(select(Return).where(Return.order_id == order_id)):
-        entries.append(Entry(found.created_at, "return", "made", found))
-        if found.closed_at:
-            entries.append(Entry(found.closed_at, "return", "closed", found))
-    return entries
