@@ -230,6 +230,7 @@ class PageLinks(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.targets: list[tuple[str, str, dict[str, list[str]]]] = []
         self._form: dict[str, list[str]] | None = None
+        self._method = "GET"
         self._select: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -240,8 +241,11 @@ class PageLinks(HTMLParser):
             self.targets.append(("GET", attrs["src"], {}))
         elif tag == "form":
             self._form = defaultdict(list)
-            method = attrs.get("method", "get").upper()
-            self.targets.append((method, attrs.get("action", ""), self._form))
+            self._method = attrs.get("method", "get").upper()
+            self.targets.append((self._method, attrs.get("action", ""), self._form))
+        elif tag == "button" and self._form is not None and attrs.get("formaction"):
+            # A button that sends its form elsewhere (a row's own action in a list form).
+            self.targets.append((self._method, attrs["formaction"], self._form))
         elif self._form is not None and attrs.get("name") and tag in (
                 "input", "button", "textarea", "select"):
             self._form[attrs["name"]].append(attrs.get("value", ""))

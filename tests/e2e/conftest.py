@@ -5,6 +5,7 @@ config), so data made through ``app`` or its test client is what the browser see
 """
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -116,3 +117,16 @@ def make_order(app, **overrides) -> dict:
 def customer_data(email: str, first_name: str, last_name: str) -> dict:
     return {"email": email, "salutation": "Mrs", "first_name": first_name,
             "last_name": last_name}
+
+
+def open_menu(page: Page, category: str, item: str) -> None:
+    """Open a navbar dropdown ("Sales") and click one of its entries ("Orders")."""
+    # The dropdown needs Bootstrap's script: a click before the page has loaded does nothing.
+    page.wait_for_load_state("load")
+    navbar = page.locator("nav.navbar")
+    toggle = navbar.locator("a.dropdown-toggle", has_text=category)
+    toggle.click()
+    menu = toggle.locator("xpath=..").locator(".dropdown-menu")
+    link = menu.locator("a", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
+    expect(link).to_be_visible()
+    link.click()

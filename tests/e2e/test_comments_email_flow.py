@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.models import Comment, OutboundEmail
-from tests.e2e.conftest import login, make_order
+from tests.e2e.conftest import login, make_order, open_menu
 from tests.smtp import SmtpServer, real_mail_settings
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +54,6 @@ def order(app):
 def open_order(page: Page, base_url: str, order_id: int) -> None:
     page.goto(f"{base_url}/sales/orders/{order_id}")
     expect(page.locator("h4")).to_have_text(f"View Order: {REFERENCE}")
-
-
-def open_menu(page: Page, category: str, item: str) -> None:
-    navbar = page.locator("nav.navbar")
-    navbar.locator("a.dropdown-toggle", has_text=category).click()
-    link = navbar.locator(".dropdown-menu a", has_text=item)
-    expect(link).to_be_visible()
-    link.click()
 
 
 def send_comment(page: Page, message: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from panel.extensions import db
 from panel.models import AddressChange, Customer, CustomerAddress, Order, Shipment
 from tests.conftest import ADDRESS, PASSWORD, order_payload
-from tests.e2e.conftest import customer_data, login, make_order
+from tests.e2e.conftest import customer_data, login, make_order, open_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -55,14 +55,6 @@ def search_orders(page: Page, term: str) -> None:
 def cell_texts(page: Page, reference: str) -> list[str]:
     row = page.locator(f'#orders-table tr[data-order-reference="{reference}"]')
     return [t.strip() for t in row.locator("td").all_inner_texts()]
-
-
-def open_menu(page: Page, category: str, item: str) -> None:
-    navbar = page.locator("nav.navbar")
-    navbar.locator("a.dropdown-toggle", has_text=category).click()
-    link = navbar.locator(".dropdown-menu a", has_text=item)
-    expect(link).to_be_visible()
-    link.click()
 
 
 def billing_address(app, order_id: int) -> dict:

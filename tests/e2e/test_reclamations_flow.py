@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from panel.extensions import db
 from panel.models import Order, OrderItem, Reclamation, ReclamationItem, User
 from panel.services import reclamations as reclamation_service
-from tests.e2e.conftest import login, make_order
+from tests.e2e.conftest import login, make_order, open_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -24,19 +24,6 @@ REASON = "Sole came off after a week & the socks have a hole."
 
 
 # helpers -------------------------------------------------------------------------------
-
-
-def open_menu(page: Page, category: str, item: str) -> None:
-    """Open a navbar dropdown ("Sales") and click one of its entries ("Orders")."""
-    # The dropdown needs Bootstrap's script: a click before the page has loaded does nothing.
-    page.wait_for_load_state("load")
-    navbar = page.locator("nav.navbar")
-    toggle = navbar.locator("a.dropdown-toggle", has_text=category)
-    toggle.click()
-    menu = toggle.locator("xpath=..").locator(".dropdown-menu")
-    link = menu.locator("a", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
-    expect(link).to_be_visible()
-    link.click()
 
 
 def orders_list(page: Page) -> None:
