@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 
 from panel.bookkeeping import write_in_passing
 from panel.extensions import db
@@ -98,17 +98,22 @@ def start(user: User, address: str, user_agent: str | None) -> SignedInUser:
     return signed_in
 
 
+# Built once: asked on every request, and building the statement cost about as much as
+# running it (its cache key, computed once per statement object, is then reused too).
+_OPEN_SESSION = (
+    select(UserSession.id, UserSession.last_seen_at, User.id, User.email, User.name,
+           User.role, User.active)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None))
+)
+
+
 def signed_in_user(token: str) -> SignedInUser | None:
     """The user whose open session ``token`` names, or None (unknown, ended, idle too long,
     or the account deactivated)."""
     if not isinstance(token, str) or not _TOKEN.match(token):
         return None
-    row = db.session.execute(
-        select(UserSession.id, UserSession.last_seen_at, User.id, User.email, User.name,
-               User.role, User.active)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _digest(token), UserSession.ended_at.is_(None))
-    ).one_or_none()
+    row = db.session.execute(_OPEN_SESSION, {"token_hash": _digest(token)}).one_or_none()
     if row is None:
         return None
     session_id, last_seen, user_id, email, name, role, active = row
