@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from panel.params import ParameterError, read_day, read_page, read_page_size, shown
 
@@ -94,10 +94,17 @@ class RowUrl:
     ``{{ url.before }}{{ id }}{{ url.after }}`` in a template, which saves a call per row."""
 
     __slots__ = ("before", "after")
+    # (endpoint, key, the proxy's path prefix): (before, after); a handful per deployment.
+    _known: dict[tuple, tuple[str, str]] = {}
 
     def __init__(self, endpoint: str, key: str):
-        template = url_for(endpoint, **{key: _SENTINEL})
-        self.before, _, self.after = template.partition(str(_SENTINEL))
+        known_key = (endpoint, key, request.script_root)
+        parts = self._known.get(known_key)
+        if parts is None:
+            template = url_for(endpoint, **{key: _SENTINEL})
+            before, _, after = template.partition(str(_SENTINEL))
+            parts = self._known[known_key] = (before, after)
+        self.before, self.after = parts
 
     def __call__(self, value) -> str:
         return f"{self.before}{value}{self.after}"
