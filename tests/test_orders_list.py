@@ -281,3 +281,26 @@ def test_a_broad_search_lists_the_same_orders_in_the_same_order_and_pages(
             search="DE--", sort=sort, descending=direction == "desc", per_page=3, page=2))
         assert [o.order_reference for o in first.rows + second.rows] == expected
         assert first.total_label == "1+"
+
+
+@pytest.mark.parametrize("sort, direction", [("created", "desc"), ("reference", "asc"),
+                                             ("email", "desc"), ("grand_total", "asc")])
+def test_a_narrow_search_is_sorted_and_paged_like_the_list(app, agent, orders, sort,
+                                                            direction):
+    """A search matching few orders is sorted in Python from their sort values: the same
+    order as the list's own sort, page by page, with an exact count, other filters too."""
+    from panel.services import order_search
+
+    everything = references(agent.get(f"/sales/orders/?sort={sort}&dir={direction}"))
+    expected = [r for r in everything if r.startswith("DE--")]
+    with app.app_context():
+        pages = [order_search.find_orders(order_search.OrderQuery(
+            search="DE--", sort=sort, descending=direction == "desc", per_page=3, page=n))
+            for n in (1, 2)]
+        assert [o.order_reference for p in pages for o in p.rows] == expected
+        assert pages[0].total_label == "4" and pages[1].has_next is False
+        paypal = order_search.find_orders(order_search.OrderQuery(
+            search="DE--", payment_methods=["paypal"], sort=sort,
+            descending=direction == "desc"))
+        assert [o.order_reference for o in paypal.rows] == ["DE--2"]
+        assert paypal.total_label == "1"
