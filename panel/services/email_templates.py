@@ -7,6 +7,7 @@ attributes that could reach the application.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -64,12 +65,20 @@ def order_context(order: Order) -> SimpleNamespace:
     })
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(env: SandboxedEnvironment, source: str):
+    """The template compiled once per text: a sweep that queues a thousand confirmation
+    mails renders the same two texts a thousand times (a text that does not compile raises,
+    and is not kept)."""
+    return env.from_string(source)
+
+
 def render_text(source: str, context: dict, what: str, *,
                 env: SandboxedEnvironment = _ENV) -> str:
     """Render template text in a sandbox (``env``: the mails' own, by default); a template
     that cannot be rendered raises TemplateProblem saying where and why."""
     try:
-        return env.from_string(source).render(**context)
+        return _compiled(env, source).render(**context)
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateProblem(f"the {what}{line}: {exc.message or exc}") from exc
