@@ -180,9 +180,9 @@ def stuck_pages(app, client):
     return lambda: get(client, urls[next(turn) % len(urls)])()
 
 
-def previous_build(name: str, folder: str = "bench-results") -> float | None:
+def previous_build(name: str, folder: Path) -> float | None:
     """How long an earlier --build-only run took to build this database's dataset."""
-    path = Path(folder) / f"build-{name.lower()}.json"
+    path = folder / f"build-{name.lower()}.json"
     return json.loads(path.read_text())["seconds"] if path.exists() else None
 
 
@@ -264,14 +264,15 @@ def intake_lines(app, url_: str, tag: int) -> tuple[dict, dict]:
             intake_over_http(url_, token, str(tag)))
 
 
-def bench_database(name: str, url_: str, orders: int, repeat: int, due_items: int) -> dict:
+def bench_database(name: str, url_: str, orders: int, repeat: int, due_items: int,
+                   out: Path) -> dict:
     log(f"== {name}: {url_}")
     app = make_app(url_)
     stock = StockUrls(mount(app))
     results: dict = {"database": name, "rows": {}}
     with app.app_context():
         dataset.ensure_schema()
-        results["build_seconds"] = dataset.build(orders, log) or previous_build(name)
+        results["build_seconds"] = dataset.build(orders, log) or previous_build(name, out.parent)
         results["orders"] = dataset.order_count()
         results["items"] = db.session.scalar(sa.select(sa.func.count()).select_from(OrderItem))
         dataset.ensure_user()
@@ -382,11 +383,11 @@ def main(argv=None) -> int:
                     Path(args.out).with_name(f"build-{name.lower()}.json").write_text(
                         json.dumps({"orders": args.orders, "seconds": seconds}))
         return 0
-    results = [bench_database(n, u, args.orders, args.requests, args.timeouts)
+    out = Path(args.out)
+    results = [bench_database(n, u, args.orders, args.requests, args.timeouts, out)
                for n, u in targets]
     report = table(results)
     print(report)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
                                "results": results, "table": report}, indent=2, default=str))
