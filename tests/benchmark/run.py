@@ -111,7 +111,7 @@ def list_lines(app, stock: StockUrls, n: int) -> list[Line]:
         Line("list: filter by state, cold (every state in turn; count memo cleared)",
              samples.cycled(states, n), states[-1], lambda s: url(LIST, state=s),
              lambda s: f"{STOCK}?{stock.state(s)}", cold=True),
-        Line(f"list: filter by state {states[0]}, repeated (same URL; count memo warm)",
+        Line("list: filter by the most frequent state, repeated (same URL; count memo warm)",
              [states[0]] * n, states[0], lambda s: url(LIST, state=s),
              lambda s: f"{STOCK}?{stock.state(s)}"),
         Line("list: open reclamation, cold (count memo cleared before each)", same, None,
@@ -131,7 +131,8 @@ def list_lines(app, stock: StockUrls, n: int) -> list[Line]:
                     first_names, cold=True),
         search_line("broad search: a common email prefix, cold (varied; count memo "
                     "cleared)", email_prefixes, cold=True),
-        search_line(f"broad search: {repeated_prefix}, repeated (same URL; count memo warm)",
+        search_line("broad search: DE--1 (or the first store's), repeated (same URL; count "
+                    "memo warm)",
                     [repeated_prefix] * (n + 1)),
         search_line(f"search: {RANDOM_SEARCHES} random terms (1-8 characters of real values)",
                     randoms, worst=True),
@@ -309,7 +310,9 @@ def log(message: str) -> None:
     print(f"[{time.monotonic() - STARTED:6.0f} s] {message}", file=sys.stderr, flush=True)
 
 
-def cells(row: dict, worst: bool = False) -> list[str]:
+def cells(row: dict | None, worst: bool = False) -> list[str]:
+    if row is None:  # not measured on this database
+        return [""] * 5
     ours, stock = row["ours"], row.get("stock")
     if worst:
         median, p95 = ours["max"], None
@@ -328,10 +331,11 @@ def table(all_results: list[dict]) -> str:
     lines = ["| measurement | " + " | ".join(
         f"{n} median | {n} p95 | {n} stock median | {n} stock / ours | {n} outside SQL, median"
         for n in names) + " |", "|---|" + "---|---|---|---|---|" * len(names)]
-    for label in all_results[0]["rows"]:
-        rows = [result["rows"][label] for result in all_results]
+    labels = dict.fromkeys(label for result in all_results for label in result["rows"])
+    for label in labels:
+        rows = [result["rows"].get(label) for result in all_results]
         lines.append(f"| {label} | " + " | ".join(c for row in rows for c in cells(row)) + " |")
-        if rows[0].get("worst"):
+        if any(row and row.get("worst") for row in rows):
             lines.append(f"| {label}: the worst (its time; stock: its worst) | " + " | ".join(
                 c for row in rows for c in cells(row, worst=True)) + " |")
     for result in all_results:
@@ -388,11 +392,13 @@ def main(argv=None) -> int:
     out = Path(args.out)
     results = [bench_database(n, u, args.orders, args.requests, args.timeouts, out)
                for n, u in targets]
-    report = table(results)
-    print(report)
+    written = {"machine": platform.platform(), "python": platform.python_version(),
+               "results": results}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                               "results": results, "table": report}, indent=2, default=str))
+    out.write_text(json.dumps(written, indent=2, default=str))  # kept if the table fails
+    written["table"] = report = table(results)
+    print(report)
+    out.write_text(json.dumps(written, indent=2, default=str))
     log(f"written to {out}")
     return 0
 
