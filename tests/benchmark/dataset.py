@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -10,7 +11,9 @@ from flask_migrate import upgrade
 from panel.extensions import db
 from panel.models import EventTimeout, Order, OrderItem, Reclamation, ReclamationItem, User
 from panel.models.base import utcnow
-from panel.services import demo
+from panel.services import demo, intake_bulk
+from panel.services.intake_schema import OrderIn
+from panel.services.order_plan import refresh_item_states
 
 BENCH_EMAIL = "bench@example.org"
 BENCH_PASSWORD = "benchmark password"
@@ -104,6 +107,67 @@ def ensure_due_timeouts(count: int) -> int:
                  "event": "close", "due_at": past} for r in rows])
             db.session.commit()
         due += len(rows)
+    return due
+
+
+# check-timeouts is measured on DummyPayment01's "pay" timeout from "payment pending": it
+# runs a command (DummyPayment/Pay captures the payment), its condition (IsPayed) then takes
+# the items to "paid", whose onEnter event "confirm" runs another command (the order
+# confirmation mail, queued in the outbox) and enters "confirmed", which has a timeout of its
+# own ("skip timeout", 30 minutes) to write. The benchmark's app maps this payment method to
+# that process; the demo data has none of it.
+PAYMENT_METHOD = "dummyPayment"
+PAYMENT_PROCESS = "DummyPayment01"
+PENDING, PAY = "payment pending", "pay"
+# These orders are placed, and the sweep is run, at this moment, long before the demo data's
+# year: the demo data has hundreds of thousands of "close" timeouts due by now, and a sweep
+# at the real now would fire those first; at SWEEP_AT only these are due.
+SWEEP_AT = datetime(2020, 1, 1, tzinfo=UTC)
+TIMEOUT_REFERENCE = "BENCH-TIMEOUT"
+
+
+def due_payment_items() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(EventTimeout).where(
+        EventTimeout.state_name == PENDING, EventTimeout.event == PAY,
+        EventTimeout.due_at <= SWEEP_AT)) or 0
+
+
+def ensure_due_payment_timeouts(count: int, log, batch: int = 2000) -> int:
+    """At least ``count`` DummyPayment01 items waiting in "payment pending" with their "pay"
+    timeout due at SWEEP_AT (demo-like orders through the intake's bulk path, placed two
+    hours before it, authorised a minute later); return how many are due."""
+    due = due_payment_items()
+    tag = int(time.time())
+    rng = random.Random(tag)
+    placed = SWEEP_AT - timedelta(hours=2)
+    authorised = placed + timedelta(minutes=1)
+
+    def adjust(plan, payload) -> None:
+        for units in plan.items:
+            for unit in units:
+                unit["history"].append(("new", PENDING, "authorize", demo.DEMO_ACTOR,
+                                        authorised))
+                unit["state_name"], unit["state_entered_at"] = PENDING, authorised
+        refresh_item_states(plan)
+
+    number = 0
+    while due < count:
+        payloads = []
+        # A demo order has about 2.4 items: ask for a third as many orders as items wanted,
+        # then top up, rather than overshoot by a whole batch.
+        for _ in range(min(batch, (count - due) // 3 + 1)):
+            payload = demo.make_order(rng, number, 1_000_000, placed)
+            payload.update(created_at=placed.isoformat(),
+                           order_reference=f"{TIMEOUT_REFERENCE}-{tag}-{number}")
+            payload["payment"]["method"] = PAYMENT_METHOD
+            payloads.append(OrderIn.model_validate(payload))
+            number += 1
+        intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust)
+        before, due = due, due_payment_items()
+        if due == before:
+            raise RuntimeError(f"no item came due on {PAYMENT_PROCESS}: is the payment method "
+                               f"{PAYMENT_METHOD} mapped to it (PANEL_PAYMENT_PROCESSES)?")
+    log(f"  {due:,} items due on {PAYMENT_PROCESS} \"{PENDING}\" --{PAY}--> (timeout)")
     return due
 
 

@@ -4,11 +4,17 @@
         --postgres postgresql+psycopg://postgres@127.0.0.1/panel_bench [--orders 1000000]
 
 Builds or reuses the dataset on each database, then measures requests through the WSGI app
-with a logged-in user (in-process, no network), the same list requests on a stock
-Flask-Admin ModelView(Order) mounted on the same database, and prints a table (and writes
-it as JSON). Intake is measured twice: one client in-process (the Python cost of an order)
-and several clients at once over HTTP to gunicorn (what the service takes per second).
-Speed is measured here, never asserted in tests.
+with a logged-in user (in-process, no network) and, for the list, the same requests on a
+stock Flask-Admin ModelView(Order) mounted on the same database and declared like ours (10
+rows a page, newest first, the same searches and filters). Like for like: every sample of
+a line asks a different value read from the dataset (seeded, so every run asks the same
+ones), ours and stock in turn on the same values, as many samples each; where the count
+memo can serve a request, a cold line clears it before each sample beside the repeated one.
+Each request's SQL time (the driver's execute()) is measured too, to tell the time spent
+outside the database. Intake is measured twice: one client in-process (the Python cost of
+an order) and several clients at once over HTTP to gunicorn (what the service takes per
+second). Prints a Markdown table and writes it, with every figure, as JSON. Speed is
+measured here, never asserted in tests.
 """
 from __future__ import annotations
 
@@ -16,257 +22,229 @@ import argparse
 import json
 import platform
 import random
-import re
-import statistics
 import sys
 import time
-from datetime import date, timedelta
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask_admin.contrib.sqla import ModelView, filters
-from sqlalchemy import event
 
 from panel import create_app
-from panel.admin.forms import AdminForm
 from panel.extensions import db
-from panel.models import Order, OrderItem
-from panel.oms import engine, sweeps
-from panel.services import intake
-from panel.services.intake_schema import OrderIn
-from tests.benchmark import dataset
+from panel.models import OrderItem
+from panel.oms import sweeps
+from panel.services.api_tokens import create_token, revoke_token
+from tests.benchmark import dataset, order_page, samples
 from tests.benchmark.intake_http import intake_over_http, intake_payload
-from tests.conftest import order_payload
+from tests.benchmark.stock import STOCK, StockUrls, mount
+from tests.benchmark.timing import SqlClock, alternate, fetch, get, login, summary
 
 LIST = "/sales/orders/"
-STOCK = "/stock/order/"
 STUCK = "/administration/stuck-items/"
+HEALTHZ = "/healthz"
+SEED = 16  # the values every run asks for
+RANDOM_SEARCHES = 50
 
 
-class StockOrders(ModelView):
-    """Flask-Admin's list as it comes, with the same searches and filters declared."""
+@dataclass
+class Line:
+    """One line of the table: a value per sample, the URL of ours and of the stock list for
+    a value, and whether the count memo is cleared before each sample."""
 
-    form_base_class = AdminForm
-    can_view_details = False
-    column_list = ("id", "order_reference", "created_at", "first_name", "last_name", "email",
-                   "item_states", "grand_total", "item_count")
-    column_searchable_list = ("order_reference", "email", "last_name")
-    column_filters = (
-        filters.DateTimeBetweenFilter(Order.created_at, "Created"),
-        filters.IntGreaterFilter(Order.open_reclamations, "Open reclamations"),
-        filters.FilterLike(Order.item_states, "Order State"),
-    )
-    column_sortable_list = ("id", "order_reference", "created_at", "email", "grand_total")
+    label: str
+    values: list
+    warmup: object
+    ours: Callable[[object], str]
+    stock: Callable[[object], str] | None = None
+    cold: bool = False
+    worst: bool = False  # also print the worst sample as a line of its own
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def url(base: str, **params) -> str:
+    return f"{base}?{urlencode(params)}" if params else base
 
 
-def _clock(function) -> float:
-    start = time.perf_counter()
-    function()
-    return (time.perf_counter() - start) * 1000
+def search_line(label: str, terms: list, **kwargs) -> Line:
+    return Line(label, terms[:-1], terms[-1], lambda t: url(LIST, q=t),
+                lambda t: url(STOCK, search=t), **kwargs)
 
 
-def _summary(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return statistics.median(samples), p95
-
-
-def timed(function, repeat: int) -> tuple[float, float]:
-    """Median and 95th percentile in milliseconds over ``repeat`` calls (after one warm-up)."""
-    function()
-    return _summary([_clock(function) for _ in range(repeat)])
-
-
-def timed_side_by_side(ours, stock, repeat: int, stock_repeat: int):
-    """Both lists timed in turns (one stock request after every few of ours), so that both
-    meet the machine in the same state: on a shared machine a drift between two separate
-    series would show up in the ratio."""
-    ours()
-    stock()
-    ours_samples, stock_samples = [], []
-    every = max(1, repeat // stock_repeat)
-    for n in range(repeat):
-        ours_samples.append(_clock(ours))
-        if n % every == every - 1 and len(stock_samples) < stock_repeat:
-            stock_samples.append(_clock(stock))
-    while len(stock_samples) < stock_repeat:
-        stock_samples.append(_clock(stock))
-    return _summary(ours_samples), _summary(stock_samples)
-
-
-def get(client, url: str):
-    def call():
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        response.get_data()
-    return call
-
-
-def stock_filter(app, column: str, operation: str) -> str:
-    view = next(v for v in app.extensions["admin"][0]._views if isinstance(v, StockOrders))
-    for index, flt in enumerate(view._filters):
-        if flt.column.key == column and flt.operation() == operation:
-            return f"flt0_{index}"
-    raise LookupError((column, operation, [(f.column.key, f.operation())
-                                           for f in view._filters]))
-
-
-def login(app):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": dataset.BENCH_EMAIL, "csrf_token": token,
-                                           "password": dataset.BENCH_PASSWORD})
-    assert response.status_code == 302, "benchmark login failed"
-    return client
-
-
-def sample_values(app) -> dict:
+def list_lines(app, stock: StockUrls, n: int) -> list[Line]:
+    """Every line of the list and its search, with its values drawn from the dataset."""
+    rng = random.Random(SEED)
     with app.app_context():
-        reference, email, last_name = db.session.execute(
-            sa.select(Order.order_reference, Order.email, Order.last_name)
-            .order_by(Order.id).offset(123_456 % max(1, dataset.order_count()))).first()
-        newest = db.session.scalar(sa.select(sa.func.max(Order.created_at)))
-    day = (newest - timedelta(days=30)).date()
-    return {"reference": reference, "email_prefix": email.split("@")[0][:6],
-            "last_name": last_name, "day": day}
-
-
-def list_requests(values: dict, app) -> list[tuple[str, str, str]]:
-    """(name, our URL, stock URL) for every list request of the benchmark."""
-    day: date = values["day"]
-    to = day + timedelta(days=1)
-    created = stock_filter(app, "created_at", "between")
-    reclamation = stock_filter(app, "open_reclamations", "greater than")
-    state = stock_filter(app, "item_states", "contains")
+        last_page = max(1, dataset.order_count() // 10)
+        pages = samples.pages_near(rng, n + 1, last_page=last_page)
+        sort_pages = rng.sample(range(1, min(100, last_page) + 1), n + 1)
+        days = samples.days(rng, n + 1)
+        states = samples.states_by_items()
+        references = samples.field_values(rng, n + 1, 0)
+        emails = [e.split("@")[0] for e in samples.field_values(rng, n + 1, 1)]
+        last_names = samples.field_values(rng, n + 1, 3)
+        letters = samples.first_letters(rng, n + 1)
+        all_prefixes = samples.reference_prefixes()
+        prefixes = samples.cycled(samples.shuffled(rng, all_prefixes), n + 1)
+        first_names = samples.common_first_names(rng, n + 1)
+        email_prefixes = samples.common_email_prefixes(rng, n + 1)
+        randoms = samples.prefix_terms(rng, samples.order_rows(rng, 500), RANDOM_SEARCHES + 1)
+        db.session.remove()
+    grand_total = stock.sort("grand_total")
+    repeated_prefix = "DE--1" if "DE--1" in all_prefixes else all_prefixes[0]
+    same = [None] * n
     return [
-        ("list: page 1", LIST, STOCK),
-        ("list: page 1,000", f"{LIST}?page=1000", f"{STOCK}?page=999"),
-        ("list: filter by state", f"{LIST}?state=returned", f"{STOCK}?{state}=returned"),
-        ("list: filter by date range", f"{LIST}?from={day}&to={to}",
-         f"{STOCK}?{created}={day}+00:00:00+to+{to}+23:59:59"),
-        ("list: open reclamation", f"{LIST}?reclamation=open", f"{STOCK}?{reclamation}=0"),
-        ("search: exact reference", f"{LIST}?q={values['reference']}",
-         f"{STOCK}?search={values['reference']}"),
-        ("search: email prefix", f"{LIST}?q={values['email_prefix']}",
-         f"{STOCK}?search={values['email_prefix']}"),
-        ("search: last name", f"{LIST}?q={values['last_name']}",
-         f"{STOCK}?search={values['last_name']}"),
-        ("list: sort by grand total", f"{LIST}?sort=grand_total&dir=desc",
-         f"{STOCK}?sort=4&desc=1"),
+        Line("/healthz (the floor: a request and one SELECT 1)", same, None,
+             lambda _: HEALTHZ),
+        Line("list: page 1, repeated (same URL; count memo warm)", same, None,
+             lambda _: LIST, lambda _: STOCK),
+        Line("list: page 1, cold (count memo cleared before each)", same, None,
+             lambda _: LIST, lambda _: STOCK, cold=True),
+        Line("list: a page near 1,000 (900-1,100, varied; count memo warm)", pages[:-1],
+             pages[-1], lambda p: url(LIST, page=p), lambda p: f"{STOCK}?{stock.page(p)}"),
+        Line("list: sort by grand total, a page of 1-100 (varied)", sort_pages[:-1],
+             sort_pages[-1], lambda p: url(LIST, sort="grand_total", dir="desc", page=p),
+             lambda p: f"{STOCK}?sort={grand_total}&desc=1&{stock.page(p)}"),
+        Line("list: one day (varied)", days[:-1], days[-1],
+             lambda d: url(LIST, **{"from": d, "to": d}), lambda d: f"{STOCK}?{stock.day(d)}"),
+        Line("list: filter by state, cold (every state in turn; count memo cleared)",
+             samples.cycled(states, n), states[-1], lambda s: url(LIST, state=s),
+             lambda s: f"{STOCK}?{stock.state(s)}", cold=True),
+        Line("list: filter by the most frequent state, repeated (same URL; count memo warm)",
+             [states[0]] * n, states[0], lambda s: url(LIST, state=s),
+             lambda s: f"{STOCK}?{stock.state(s)}"),
+        Line("list: open reclamation, cold (count memo cleared before each)", same, None,
+             lambda _: url(LIST, reclamation="open"),
+             lambda _: f"{STOCK}?{stock.open_reclamation()}", cold=True),
+        Line("list: open reclamation, repeated (same URL; count memo warm)", same, None,
+             lambda _: url(LIST, reclamation="open"),
+             lambda _: f"{STOCK}?{stock.open_reclamation()}"),
+        search_line("search: exact reference (varied)", references),
+        search_line("search: a customer's email up to the @ (varied)", emails),
+        search_line("search: last name (varied)", last_names),
+        search_line("broad search: one letter, cold (varied; count memo cleared)", letters,
+                    cold=True),
+        search_line("broad search: a store's reference prefix like DE--1, cold (varied; "
+                    "count memo cleared)", prefixes, cold=True),
+        search_line("broad search: a common first name, cold (varied; count memo cleared)",
+                    first_names, cold=True),
+        search_line("broad search: a common email prefix, cold (varied; count memo "
+                    "cleared)", email_prefixes, cold=True),
+        search_line("broad search: DE--1 (or the first store's), repeated (same URL; count "
+                    "memo warm)",
+                    [repeated_prefix] * (n + 1)),
+        search_line(f"search: {RANDOM_SEARCHES} random terms (1-8 characters of real values)",
+                    randoms, worst=True),
     ]
 
 
-def stuck_pages(app, client):
-    """Stuck items, page 1, filtered by a different open state of each process at every call
-    (the states with the most items first), then unfiltered: a new query each time."""
+def forget_counts(app):
+    """A prepare() that clears the count memo (the 30 s cache of the filters' choices,
+    panel_filter_choices, stays: it is kept on purpose)."""
+    def prepare(value):
+        app.extensions.pop("panel_over_cap", None)
+        return value
+    return prepare
+
+
+def run_line(app, sql: SqlClock, client, line: Line) -> dict:
+    sides = {"ours": lambda v: fetch(client, line.ours(v))}
+    if line.stock is not None:
+        sides["stock"] = lambda v: fetch(client, line.stock(v))
+    measured = alternate(sql, sides, line.values, warmup=[line.warmup],
+                         prepare=forget_counts(app) if line.cold else None)
+    row = {name: summary(s) for name, s in measured.items()}
+    row["worst"] = line.worst
+    return row
+
+
+def stuck_urls(app) -> list[str]:
+    """Stuck items, page 1, filtered by each open state of each process (the states with the
+    most items first), then unfiltered."""
     from panel.oms.registry import current_registry
 
     with app.app_context():
-        urls = [f"{STUCK}?process={name}&state={state}"
+        return [f"{STUCK}?process={name}&state={state}"
                 for name, process in sorted(current_registry().processes.items())
                 for state, _ in db.session.execute(
                     sa.select(OrderItem.state_name, sa.func.count())
                     .where(OrderItem.process_name == name)
                     .group_by(OrderItem.state_name).order_by(sa.func.count().desc()))
                 if process.transitions_from(state)] + [STUCK]
+
+
+def stuck_pages(app, client):
+    """A call that asks a different one of stuck_urls() each time (tests.benchmark.stuck)."""
+    urls = stuck_urls(app)
     turn = iter(range(10**9))
     return lambda: get(client, urls[next(turn) % len(urls)])()
 
 
-def order_with_items(app, count: int, reference: str) -> int:
-    payload = order_payload(order_reference=reference)
-    payload["shipments"][0]["items"] = [
-        {"sku": f"BENCH-{n}", "name": f"Benchmark product {n}", "quantity": 1,
-         "unit_price": 1000, "tax_rate": 19} for n in range(count)]
-    payload["payment"]["amount"] = 1000 * count + 490
-    with app.app_context():
-        return intake.receive_order(OrderIn.model_validate(payload)).summary["id"]
-
-
-def statements(app, client, url: str) -> int:
-    seen = []
-    with app.app_context():
-        engine_ = db.engine
-    listener = lambda *args: seen.append(1)  # noqa: E731
-    event.listen(engine_, "before_cursor_execute", listener)
-    try:
-        client.get(url)
-    finally:
-        event.remove(engine_, "before_cursor_execute", listener)
-    return len(seen)
-
-
-def previous_build(name: str, folder: str = "bench-results") -> float | None:
+def previous_build(name: str, folder: Path) -> float | None:
     """How long an earlier --build-only run took to build this database's dataset."""
-    path = Path(folder) / f"build-{name.lower()}.json"
+    path = folder / f"build-{name.lower()}.json"
     return json.loads(path.read_text())["seconds"] if path.exists() else None
 
 
-def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
-    log(f"== {name}: {url}")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PANEL_SECRET_KEY_IS_GENERATED": False,
-                      "SECRET_KEY": "benchmark", "MAIL_SUPPRESS_SEND": True})
-    app.extensions["admin"][0].add_view(StockOrders(Order, db, name="Stock", endpoint="stock",
-                                                    url="/stock/order"))
-    results: dict = {"database": name, "rows": {}}
-    with app.app_context():
-        dataset.ensure_schema()
-        results["build_seconds"] = dataset.build(orders, log) or previous_build(name)
-        results["orders"] = dataset.order_count()
-        results["items"] = db.session.scalar(sa.select(sa.func.count()).select_from(OrderItem))
-        dataset.ensure_user()
-        db.session.remove()
-    client = login(app)
-    values = sample_values(app)
-    for label, ours, stock in list_requests(values, app):
-        log(f"  {label}")
-        ours_times, stock_times = timed_side_by_side(
-            get(client, ours), get(client, stock), repeat, max(5, repeat // 4))
-        results["rows"][label] = {"ours": ours_times, "stock": stock_times}
+def make_app(url_: str):
+    return create_app({"SQLALCHEMY_DATABASE_URI": url_, "PANEL_SECRET_KEY_IS_GENERATED": False,
+                       "SECRET_KEY": "benchmark", "MAIL_SUPPRESS_SEND": True,
+                       "PANEL_PAYMENT_PROCESSES": {
+                           dataset.PAYMENT_METHOD.lower(): dataset.PAYMENT_PROCESS}})
 
-    log("  stuck items")
-    results["rows"]["Stuck items: page 1, by process and state"] = {
-        "ours": timed(stuck_pages(app, client), repeat)}
 
-    tag = int(time.time())
-    one = order_with_items(app, 1, f"BENCH-1-{tag}")
-    hundred = order_with_items(app, 100, f"BENCH-100-{tag}")
+def order_lines(app, sql: SqlClock, client, n: int, tag: int, results: dict) -> None:
+    """View Order and "pay" as requests, each sample on an order of its own."""
+    log("  orders of 100 and 120 items in mixed states")
+    view = [order_page.mixed_order(app, f"BENCH-VIEW-{tag}-{k}", 20, 20) for k in range(n + 1)]
+    pay = [order_page.mixed_order(app, f"BENCH-PAY-{tag}-{k}", 100, 5) for k in range(n + 1)]
+    one = order_page.order_with_items(app, 1, f"BENCH-1-{tag}")
     log("  view order")
-    results["rows"]["View Order, 100 items"] = {
-        "ours": timed(get(client, f"/sales/orders/{hundred}"), repeat)}
-    results["statements"] = {"1 item": statements(app, client, f"/sales/orders/{one}"),
-                             "100 items": statements(app, client, f"/sales/orders/{hundred}")}
+    measured = alternate(sql, {"ours": lambda i: fetch(client, f"/sales/orders/{i}")},
+                         view[:-1], warmup=view[-1:])
+    results["rows"]["View Order, 100 items in 5 states (a different order each)"] = {
+        "ours": summary(measured["ours"])}
+    counts = {}
+    for label, order_id in (("1 item", one), ("100 items", view[0])):
+        sql.reset()
+        fetch(client, f"/sales/orders/{order_id}")
+        counts[label] = sql.statements
+    results["statements"] = counts
+    log("  pay, as a request")
+    measured = alternate(sql, {"ours": order_page.press(client, "pay")}, pay[:-1],
+                         warmup=pay[-1:],
+                         prepare=lambda i: order_page.read_form(client, i, "pay"))
+    paid = order_page.expected_states(0, 5) + Counter({"paid": 100})
+    for order_id in pay:
+        states = order_page.item_states(app, order_id)
+        assert states == paid, (order_id, states)  # every sample moved its 100 new items
+    results["rows"]["pay: POST + redirect, 100 of 120 items move (a different order each)"] = {
+        "ours": summary(measured["ours"])}
 
-    log("  pay on 100 items")
-    pay_orders = [order_with_items(app, 100, f"BENCH-PAY-{tag}-{n}") for n in range(repeat + 1)]
-    pending = iter(pay_orders)
 
-    def pay():
-        with app.app_context():
-            result = engine.trigger_event(next(pending), "pay", actor="benchmark")
-            assert result.moved == 100, result.message
-
-    results["rows"]["pay, 100 items"] = {"ours": timed(pay, repeat)}
-
-    log("  check-timeouts")
+def check_timeouts(app, sql: SqlClock, due_items: int) -> dict:
     with app.app_context():
-        due = dataset.ensure_due_timeouts(100_000)
+        due = dataset.ensure_due_payment_timeouts(due_items, log)
+        db.session.remove()
+        sql.reset()
         start = time.perf_counter()
-        swept = sweeps.check_timeouts(limit=40_000)
+        swept = sweeps.check_timeouts(now=dataset.SWEEP_AT, limit=40_000)
         elapsed = time.perf_counter() - start
-    results["check_timeouts"] = {"due": due, "moved": swept.moved, "seconds": elapsed,
-                                 "items_per_second": swept.moved / elapsed if elapsed else 0}
+        left = dataset.due_payment_items()
+        ended = dict(db.session.execute(
+            sa.select(OrderItem.state_name, sa.func.count())
+            .where(OrderItem.process_name == dataset.PAYMENT_PROCESS)
+            .group_by(OrderItem.state_name)).all())
+    assert not swept.errors, swept.errors[:5]
+    return {"due": due, "moved": swept.moved, "orders": swept.orders, "left_due": left,
+            "seconds": elapsed, "sql_seconds": sql.ms / 1000, "statements": sql.statements, "items_per_second": swept.moved / elapsed if elapsed else 0,
+            "process_states_after": ended}
 
-    log("  intake")
-    token_app = app.test_client()
+
+def intake_lines(app, url_: str, tag: int) -> tuple[dict, dict]:
+    client = app.test_client()
     with app.app_context():
-        from panel.services.api_tokens import create_token, revoke_token
-
         try:
             revoke_token("benchmark")
         except ValueError:
@@ -277,51 +255,106 @@ def bench_database(name: str, url: str, orders: int, repeat: int) -> dict:
     payloads = [intake_payload(rng, f"BENCH-API-{tag}-{n}") for n in range(count)]
     start = time.perf_counter()
     for payload in payloads:
-        response = token_app.post("/api/v1/orders", json=payload,
-                                  headers={"Authorization": f"Bearer {token}"})
+        response = client.post("/api/v1/orders", json=payload,
+                               headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 201, response.json
     elapsed = time.perf_counter() - start
-    results["intake"] = {"orders": count, "seconds": elapsed, "orders_per_second": count / elapsed}
     with app.app_context():
         db.engine.dispose()
     log("  intake over HTTP, clients at once")
-    results["intake_http"] = intake_over_http(url, token, str(tag))
+    return ({"orders": count, "seconds": elapsed, "orders_per_second": count / elapsed},
+            intake_over_http(url_, token, str(tag)))
+
+
+def bench_database(name: str, url_: str, orders: int, repeat: int, due_items: int,
+                   out: Path) -> dict:
+    log(f"== {name}: {url_}")
+    app = make_app(url_)
+    stock = StockUrls(mount(app))
+    results: dict = {"database": name, "rows": {}}
+    with app.app_context():
+        dataset.ensure_schema()
+        results["build_seconds"] = dataset.build(orders, log) or previous_build(name, out.parent)
+        results["orders"] = dataset.order_count()
+        results["items"] = db.session.scalar(sa.select(sa.func.count()).select_from(OrderItem))
+        dataset.ensure_user()
+        sql = SqlClock(db.engine)
+        db.session.remove()
+    client = login(app)
+    for line in list_lines(app, stock, repeat):
+        row = results["rows"][line.label] = run_line(app, sql, client, line)
+        log(f"  {line.label}: {row['ours']['median']:.1f} ms, worst {row['ours']['max']:.1f} "
+            f"ms ({row['ours']['slowest']['what']})")
+
+    log("  stuck items")
+    urls = stuck_urls(app)
+    measured = alternate(sql, {"ours": lambda u: fetch(client, u)},
+                         samples.cycled(urls, repeat), warmup=urls[-1:])
+    results["rows"]["Stuck items: page 1, by process and state (in turn)"] = {
+        "ours": summary(measured["ours"])}
+
+    tag = int(time.time())
+    order_lines(app, sql, client, repeat, tag, results)
+    log("  check-timeouts")
+    results["check_timeouts"] = check_timeouts(app, sql, due_items)
+    log("  intake")
+    sql.close()
+    results["intake"], results["intake_http"] = intake_lines(app, url_, tag)
     return results
+
+
+STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.0f} s] {message}", file=sys.stderr, flush=True)
+
+
+def cells(row: dict | None, worst: bool = False) -> list[str]:
+    if row is None:  # not measured on this database
+        return [""] * 5
+    ours, stock = row["ours"], row.get("stock")
+    if worst:
+        median, p95 = ours["max"], None
+        outside = ours["slowest"]["ms"] - ours["slowest"]["sql_ms"]
+        stock_ms = stock["max"] if stock else None
+    else:
+        median, p95, outside = ours["median"], ours["p95"], ours["outside_sql_median"]
+        stock_ms = stock["median"] if stock else None
+    return [f"{median:.1f} ms", f"{p95:.1f} ms" if p95 is not None else "",
+            f"{stock_ms:.1f} ms" if stock_ms is not None else "",
+            f"{stock_ms / median:.1f}x" if stock_ms is not None else "", f"{outside:.1f} ms"]
 
 
 def table(all_results: list[dict]) -> str:
     names = [r["database"] for r in all_results]
     lines = ["| measurement | " + " | ".join(
-        f"{n} median | {n} p95 | {n} stock median | {n} stock / ours" for n in names) + " |",
-             "|---|" + "---|---|---|---|" * len(names)]
-    labels = list(all_results[0]["rows"])
+        f"{n} median | {n} p95 | {n} stock median | {n} stock / ours | {n} outside SQL, median"
+        for n in names) + " |", "|---|" + "---|---|---|---|---|" * len(names)]
+    labels = dict.fromkeys(label for result in all_results for label in result["rows"])
     for label in labels:
-        cells = []
-        for result in all_results:
-            row = result["rows"][label]
-            median, p95 = row["ours"]
-            if "stock" in row:
-                stock = row["stock"][0]
-                cells += [f"{median:.1f} ms", f"{p95:.1f} ms", f"{stock:.1f} ms",
-                          f"{stock / median:.1f}x"]
-            else:
-                cells += [f"{median:.1f} ms", f"{p95:.1f} ms", "", ""]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        rows = [result["rows"].get(label) for result in all_results]
+        lines.append(f"| {label} | " + " | ".join(c for row in rows for c in cells(row)) + " |")
+        if any(row and row.get("worst") for row in rows):
+            lines.append(f"| {label}: the worst (its time; stock: its worst) | " + " | ".join(
+                c for row in rows for c in cells(row, worst=True)) + " |")
     for result in all_results:
-        s = result["statements"]
-        c = result["check_timeouts"]
-        h = result["intake_http"]
+        s, c, h = result["statements"], result["check_timeouts"], result["intake_http"]
         lines.append("")
         lines.append(f"**{result['database']}**: {result['orders']:,} orders, "
                      f"{result['items']:,} items; dataset built in "
                      + (f"{result['build_seconds']:.0f} s" if result["build_seconds"]
                         else "an earlier run (reused)")
                      + f"; View Order SQL statements: {s['1 item']} (1 item), "
-                     f"{s['100 items']} (100 items); check-timeouts: {c['moved']:,} items in "
-                     f"{c['seconds']:.1f} s = {c['items_per_second']:,.0f} items/s; intake: "
-                     f"{result['intake']['orders_per_second']:,.0f} orders/s from one client "
-                     f"in-process, {h['orders_per_second']:,.0f} orders/s from {h['clients']} "
-                     f"clients at once over HTTP (gunicorn, {h['workers']} workers)")
+                     f"{s['100 items']} (100 items); check-timeouts ({dataset.PAYMENT_PROCESS} "
+                     f"\"{dataset.PENDING}\" --{dataset.PAY}--> paid --confirm--> confirmed, "
+                     f"two commands, a new timeout): {c['moved']:,} items of {c['orders']:,} "
+                     f"orders in {c['seconds']:.1f} s ({c['sql_seconds']:.1f} s of it SQL) = "
+                     f"{c['items_per_second']:,.0f} items/s; "
+                     f"intake: {result['intake']['orders_per_second']:,.0f} orders/s from one "
+                     f"client in-process, {h['orders_per_second']:,.0f} orders/s from "
+                     f"{h['clients']} clients at once over HTTP (gunicorn, {h['workers']} "
+                     "workers)")
     return "\n".join(lines)
 
 
@@ -330,7 +363,10 @@ def main(argv=None) -> int:
     parser.add_argument("--sqlite", help="SQLite file for the dataset")
     parser.add_argument("--postgres", help="PostgreSQL URL of a database of its own")
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=20,
+                        help="samples per line, on each side (ours, stock)")
+    parser.add_argument("--timeouts", type=int, default=20_000,
+                        help="items due for check-timeouts (new orders are added for them)")
     parser.add_argument("--out", default="bench-results/latest.json")
     parser.add_argument("--build-only", action="store_true",
                         help="build (or top up) the datasets and stop")
@@ -343,11 +379,9 @@ def main(argv=None) -> int:
     if not targets:
         parser.error("name --sqlite and/or --postgres")
     if args.build_only:
-        for name, url in targets:
-            log(f"== {name}: {url}")
-            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark",
-                              "PANEL_SECRET_KEY_IS_GENERATED": False})
-            with app.app_context():
+        for name, url_ in targets:
+            log(f"== {name}: {url_}")
+            with make_app(url_).app_context():
                 dataset.ensure_schema()
                 seconds = dataset.build(args.orders, log)
                 if seconds:
@@ -355,13 +389,16 @@ def main(argv=None) -> int:
                     Path(args.out).with_name(f"build-{name.lower()}.json").write_text(
                         json.dumps({"orders": args.orders, "seconds": seconds}))
         return 0
-    results = [bench_database(n, u, args.orders, args.requests) for n, u in targets]
-    report = table(results)
-    print(report)
     out = Path(args.out)
+    results = [bench_database(n, u, args.orders, args.requests, args.timeouts, out)
+               for n, u in targets]
+    written = {"machine": platform.platform(), "python": platform.python_version(),
+               "results": results}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                               "results": results, "table": report}, indent=2, default=str))
+    out.write_text(json.dumps(written, indent=2, default=str))  # kept if the table fails
+    written["table"] = report = table(results)
+    print(report)
+    out.write_text(json.dumps(written, indent=2, default=str))
     log(f"written to {out}")
     return 0
 

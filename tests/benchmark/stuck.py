@@ -12,7 +12,8 @@ from panel.models.base import utcnow
 from panel.oms.registry import current_registry
 from panel.services.stuck_items import Finder, Limits, StuckQuery, count_by_reason
 from tests.benchmark import dataset
-from tests.benchmark.run import STUCK, get, login, stuck_pages, timed
+from tests.benchmark.run import STUCK, stuck_pages
+from tests.benchmark.timing import get, login, timed
 
 
 def main(url: str, orders_wanted: int = 1_000_000, repeat: int = 20) -> None:
