@@ -370,7 +370,14 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench-results/latest.json")
     parser.add_argument("--build-only", action="store_true",
                         help="build (or top up) the datasets and stop")
+    parser.add_argument("--table", nargs="+", metavar="JSON",
+                        help="print one table of the results in these earlier runs' JSON "
+                             "files (one database each, say) and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([result for path in args.table
+                     for result in json.loads(Path(path).read_text())["results"]]))
+        return 0
     targets = []
     if args.sqlite:
         targets.append(("SQLite", "sqlite:///" + str(Path(args.sqlite).resolve())))
