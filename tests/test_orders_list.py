@@ -255,20 +255,25 @@ def test_a_broad_search_says_how_many_at_least(app, agent, orders, monkeypatch):
     assert references(agent.get("/sales/orders/?q=Schmidt&store=DE")) == ["DE--1"]
 
 
+@pytest.mark.parametrize("recent_rows", [2000, 2, 0])
 @pytest.mark.parametrize("sort, direction", [("created", "desc"), ("created", "asc"),
                                              ("reference", "asc"), ("email", "desc"),
                                              ("grand_total", "desc"), ("id", "asc")])
 def test_a_broad_search_lists_the_same_orders_in_the_same_order_and_pages(
-        app, agent, orders, monkeypatch, sort, direction):
-    """A broad search checks orders along the sort's index instead of gathering its matches
-    from the search indexes: the same matches, in the sort's order, page after page."""
+        app, agent, orders, monkeypatch, sort, direction, recent_rows):
+    """A broad search by date looks among the newest orders first, then takes the newest
+    matches of each search column from its index (``recent_rows``: how many newest orders
+    the first look reads); by another sort it checks orders along the sort's index: the
+    same matches, in the sort's order, page after page."""
     from panel.services import order_search
+
+    monkeypatch.setattr(order_search, "RECENT_ROWS", recent_rows)
 
     url = f"/sales/orders/?q=d&sort={sort}&dir={direction}&per_page=10"
     narrow = references(agent.get(url))  # "d": dora@, DE--* is case-sensitive: no
     monkeypatch.setattr(order_search, "NARROW_SEARCH", 0)
     assert references(agent.get(url)) == narrow == ["DE--3"]
-    monkeypatch.undo()
+    monkeypatch.setattr(order_search, "NARROW_SEARCH", 2000)
     all_url = f"/sales/orders/?q=DE--&sort={sort}&dir={direction}&per_page=10"
     expected = references(agent.get(all_url))
     assert sorted(expected) == ["DE--1", "DE--2", "DE--3", "DE--30"]

@@ -54,10 +54,14 @@ class Order(db.Model):
         Index("ix_sales_order_grand_total_id", "grand_total", "id"),
         Index("ix_sales_order_item_count_id", "item_count", "id"),
         Index("ix_sales_order_created_at_id", "created_at", "id"),
-        # Search columns with the id, so that probing a common name reads the index alone.
-        Index("ix_sales_order_email_id", "email", "id"),
-        Index("ix_sales_order_search_last_name_id", "search_last_name", "id"),
-        Index("ix_sales_order_search_full_name_id", "search_full_name", "id"),
+        # Search columns with the date and the id: probing a common name reads the index
+        # alone, and so does finding the newest orders among many matches of a prefix.
+        Index("ix_sales_order_reference_created_id", "order_reference", "created_at", "id"),
+        Index("ix_sales_order_email_created_id", "email", "created_at", "id"),
+        Index("ix_sales_order_search_last_name_created_id", "search_last_name", "created_at",
+              "id"),
+        Index("ix_sales_order_search_full_name_created_id", "search_full_name", "created_at",
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,6 +90,14 @@ def unindexed(column):
     return column.op("||")(literal_column("''"))
 
 
+def _search_columns(term: str, table) -> list[tuple]:
+    """(column of ``table``, the value it must start with) for each searched column."""
+    term = " ".join(term.split())
+    lowered = term.lower()
+    return [(table.order_reference, term), (table.email, lowered),
+            (table.search_full_name, lowered), (table.search_last_name, lowered)]
+
+
 def search_conditions(term: str, *, indexed: bool = True) -> list:
     """Exact or prefix match on order reference, email and customer name, one condition per
     indexed column (none for a blank term); ``indexed=False``: the same conditions, for
@@ -183,11 +191,10 @@ def find_orders(query: OrderQuery) -> ResultPage:
             return _page_of_few(query, ids)
         if not _only_search(query):
             pass  # other filters narrow it further: count those matches the usual way
-        else:
-            # A broad search: walk the sort's index and check each order, which finds a
-            # page after reading about NARROW_SEARCH-th of the table at most, where
-            # gathering every match of "a" from the search indexes and sorting them reads
-            # a fifth of it. Say "2,000+" rather than count on to 10,000.
+        else:  # a broad search: say "2,000+" rather than count on to 10,000
+            if query.sort == "created":
+                return _newest_of_many(query)
+            # Another sort: walk its index and check each order.
             stmt = filtered(replace(query, search="")).where(
                 or_(*search_conditions(query.search, indexed=False)))
             total, cap = NARROW_SEARCH + 1, NARROW_SEARCH
@@ -198,6 +205,55 @@ def find_orders(query: OrderQuery) -> ResultPage:
         total = db.session.scalar(select(func.count()).select_from(distinct_orders))
     return fetch_page(stmt, ordering(query), Order.id, query.page, query.per_page, total=total,
                       cap=cap, count_key=("orders", *filter_key(query)))
+
+
+# A broad search first looks for its page among this many newest orders.
+RECENT_ROWS = 2000
+
+
+def _newest_of_many(query: OrderQuery) -> ResultPage:
+    """One page of a broad search (some column matches over NARROW_SEARCH orders), by date.
+
+    First among the RECENT_ROWS newest orders, checked one by one along the date index: a
+    common name or "a" has its page there. Matches that are not recent (a store's
+    reference prefix such as DE--1 names old orders) are taken from each search column's
+    (column, created_at, id) index alone, the newest of each column first, and merged here:
+    about a tenth of a millisecond per ten thousand matches, where going through the date
+    index reads most of the table and gathering the matches' rows reads every one.
+    """
+    page = max(1, query.page)
+    wanted = page * query.per_page
+    ordering_ = (Order.created_at.desc(), Order.id.desc())
+    if query.descending:
+        recent = (select(Order.id, Order.created_at, Order.order_reference, Order.email,
+                         Order.search_full_name, Order.search_last_name)
+                  .order_by(*ordering_).limit(RECENT_ROWS).subquery())
+        matching = [and_(column >= value, column < value + PREFIX_END)
+                    for column, value in _search_columns(query.search, recent.c)]
+        found = [(row.created_at, row.id) for row in db.session.execute(
+            select(recent.c.id, recent.c.created_at).where(or_(*matching))
+            .order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(wanted))]
+    else:
+        found = []
+    if len(found) < wanted:
+        merged: set[tuple] = set()
+        for n, (column, value) in enumerate(_search_columns(query.search, Order)):
+            # MATERIALIZED: every match from the column's index first, then the newest of
+            # them; a planner left to itself would walk the date index for the LIMIT.
+            matches = (select(Order.created_at, Order.id).where(starts_with(column, value))
+                       .cte(f"matches_{n}").prefix_with("MATERIALIZED"))
+            merged.update((row[0], row[1]) for row in db.session.execute(
+                select(matches.c.created_at, matches.c.id)
+                .order_by(*(matches.c.created_at.desc(), matches.c.id.desc())
+                            if query.descending else
+                            (matches.c.created_at.asc(), matches.c.id.asc()))
+                .limit(wanted)))
+        found = sorted(merged, reverse=query.descending)[:wanted]
+    page_ids = [order_id for _, order_id in found[(page - 1) * query.per_page:wanted]]
+    by_id = {order.id: order for order in db.session.scalars(
+        select(Order).where(among_ids(Order.id, page_ids)))} if page_ids else {}
+    return ResultPage([by_id[i] for i in page_ids if i in by_id], NARROW_SEARCH, True, page,
+                      query.per_page)
 
 
 def _page_of_few(query: OrderQuery, ids: set[int]) -> ResultPage:
