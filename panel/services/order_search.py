@@ -102,12 +102,9 @@ def search_conditions(term: str, *, indexed: bool = True) -> list:
     """Exact or prefix match on order reference, email and customer name, one condition per
     indexed column (none for a blank term); ``indexed=False``: the same conditions, for
     checking along the sort's index instead of gathering the matches from their own."""
-    term = " ".join(term.split())
-    if not term:
+    if not term.strip():
         return []
-    lowered = term.lower()
-    columns = [(Order.order_reference, term), (Order.email, lowered),
-               (Order.search_full_name, lowered), (Order.search_last_name, lowered)]
+    columns = _search_columns(term, Order)
     if indexed:
         return [starts_with(column, value) for column, value in columns]
     return [and_(unindexed(column) >= value, unindexed(column) < value + PREFIX_END)
@@ -218,16 +215,17 @@ def _newest_of_many(query: OrderQuery) -> ResultPage:
     common name or "a" has its page there. Matches that are not recent (a store's
     reference prefix such as DE--1 names old orders) are taken from each search column's
     (column, created_at, id) index alone, the newest of each column first, and merged here:
-    about a tenth of a millisecond per ten thousand matches, where going through the date
-    index reads most of the table and gathering the matches' rows reads every one.
+    reading the index entries of every match (tried by hand on SQLite at a million orders:
+    about 45 ms for DE--1's 111,000 matches, 10 ms for DE--7's), where going through the date
+    index read most of the table (0.8 s) and gathering the matches' rows reads every row.
     """
     page = max(1, query.page)
     wanted = page * query.per_page
-    ordering_ = (Order.created_at.desc(), Order.id.desc())
     if query.descending:
         recent = (select(Order.id, Order.created_at, Order.order_reference, Order.email,
                          Order.search_full_name, Order.search_last_name)
-                  .order_by(*ordering_).limit(RECENT_ROWS).subquery())
+                  .order_by(Order.created_at.desc(), Order.id.desc())
+                  .limit(RECENT_ROWS).subquery())
         matching = [and_(column >= value, column < value + PREFIX_END)
                     for column, value in _search_columns(query.search, recent.c)]
         found = [(row.created_at, row.id) for row in db.session.execute(
@@ -250,10 +248,7 @@ def _newest_of_many(query: OrderQuery) -> ResultPage:
                 .limit(wanted)))
         found = sorted(merged, reverse=query.descending)[:wanted]
     page_ids = [order_id for _, order_id in found[(page - 1) * query.per_page:wanted]]
-    by_id = {order.id: order for order in db.session.scalars(
-        select(Order).where(among_ids(Order.id, page_ids)))} if page_ids else {}
-    return ResultPage([by_id[i] for i in page_ids if i in by_id], NARROW_SEARCH, True, page,
-                      query.per_page)
+    return ResultPage(_orders_in_order(page_ids), NARROW_SEARCH, True, page, query.per_page)
 
 
 def _page_of_few(query: OrderQuery, ids: set[int]) -> ResultPage:
@@ -269,10 +264,14 @@ def _page_of_few(query: OrderQuery, ids: set[int]) -> ResultPage:
     page = max(1, query.page)
     start = (page - 1) * query.per_page
     page_ids = [row[0] for row in keyed[start:start + query.per_page]]
+    return ResultPage(_orders_in_order(page_ids), len(keyed), False, page, query.per_page)
+
+
+def _orders_in_order(ids: list[int]) -> list[Order]:
+    """The orders with these ids, in the ids' order (one statement)."""
     by_id = {order.id: order for order in db.session.scalars(
-        select(Order).where(among_ids(Order.id, page_ids)))} if page_ids else {}
-    return ResultPage([by_id[i] for i in page_ids if i in by_id], len(keyed), False, page,
-                      query.per_page)
+        select(Order).where(among_ids(Order.id, ids)))} if ids else {}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def filter_key(query: OrderQuery) -> tuple:
@@ -324,11 +323,9 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
     ids = [row.order_id for row in db.session.execute(
         in_state.order_by(*ordering_).limit(query.per_page)
         .offset((page - 1) * query.per_page))]
-    by_id = {order.id: order for order in db.session.scalars(
-        select(Order).where(among_ids(Order.id, ids)))} if ids else {}
     total = capped_count(in_state, COUNT_CAP, ("orders in one state", *filter_key(query)))
-    return ResultPage([by_id[i] for i in ids if i in by_id], min(total, COUNT_CAP),
-                      total > COUNT_CAP, page, query.per_page)
+    return ResultPage(_orders_in_order(ids), min(total, COUNT_CAP), total > COUNT_CAP, page,
+                      query.per_page)
 
 
 def _only_search(query: OrderQuery) -> bool:

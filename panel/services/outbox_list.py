@@ -58,7 +58,8 @@ def _filtered(query: OutboxQuery, now: datetime, *, status: str | None = None):
 def find(query: OutboxQuery, now: datetime) -> ResultPage:
     """One page of mails, newest first."""
     return fetch_page(_filtered(query, now), [OutboundEmail.id.desc()], OutboundEmail.id,
-                      query.page, query.per_page)
+                      query.page, query.per_page,
+                      count_key=("outbox", query.status, query.age))
 
 
 def count_by_status(query: OutboxQuery, now: datetime) -> dict[str, tuple[int, bool]]:
@@ -67,7 +68,7 @@ def count_by_status(query: OutboxQuery, now: datetime) -> dict[str, tuple[int, b
     counts = {}
     for status in STATUSES:
         stmt = _filtered(query, now, status=status).with_only_columns(OutboundEmail.id)
-        total = capped_count(stmt, cap)
+        total = capped_count(stmt, cap, ("outbox", status, query.age))
         counts[status] = (min(total, cap), total > cap)
     return counts
 
