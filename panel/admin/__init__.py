@@ -7,10 +7,11 @@ from flask_admin.theme import Bootstrap4Theme
 from markupsafe import Markup
 
 from panel.admin.account import AccountView
-from panel.admin.base import AdministrationPage, HomeView
+from panel.admin.base import AdministrationPage
 from panel.admin.bulk import BulkView
 from panel.admin.communication import CommunicationView
 from panel.admin.customers import CustomersView
+from panel.admin.dashboard import DashboardView
 from panel.admin.documents import DocumentsView
 from panel.admin.layout_cache import init_layout_cache
 from panel.admin.oms import OmsView, TransitionLogView
@@ -37,7 +38,7 @@ def init_admin(app: Flask) -> Admin:
         name="Order Panel",
         url="/",
         theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
-        index_view=HomeView(name="Home", url="/"),
+        index_view=DashboardView(name="Dashboard", url="/"),
     )
     admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
                               url="/sales/orders"))

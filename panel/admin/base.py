@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, redirect, url_for
-from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin import BaseView
 from flask_login import current_user
 
 
@@ -37,11 +37,3 @@ class AdministrationPage(PanelView):
     def is_visible(self) -> bool:
         return current_user.is_authenticated and current_user.is_admin
 
-
-class HomeView(AdminIndexView):
-    def is_visible(self) -> bool:
-        return False
-
-    @expose("/")
-    def index(self):
-        return redirect(url_for("orders.index"))

@@ -10,6 +10,7 @@ from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, list_url, row_url
 from panel.models.order import ADDRESS_FIELDS
+from panel.oms.registry import current_registry
 from panel.params import ParameterError, read_id, read_ids, read_item_event, shown
 from panel.services import order_details, order_search, timeline, triggers
 from panel.services.addresses import update_order_address
@@ -21,6 +22,7 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
     query = order_search.OrderQuery(
         search=parsed.text("q"),
         states=parsed.many("state"),
+        process=parsed.text("process", max_length=100),
         stores=parsed.many("store"),
         payment_methods=parsed.many("payment"),
         created_from=parsed.day("from", "Created from"),
@@ -32,6 +34,9 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
         per_page=parsed.per_page(),
     )
     parsed.date_range(query.created_from, query.created_to, "Created")
+    if query.process and query.process not in current_registry().processes:
+        parsed.errors.append(f"Process: {shown(query.process)} is not a process of this panel "
+                             f"(Administration > OMS lists them)")
     return query, parsed.errors
 
 

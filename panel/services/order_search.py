@@ -41,6 +41,9 @@ class OrderQuery:
 
     search: str = ""
     states: list[str] = field(default_factory=list)
+    # Only items of this process count for ``states`` (the dashboard's per-process counts
+    # link here); alone, orders with an item of the process.
+    process: str = ""
     stores: list[str] = field(default_factory=list)
     payment_methods: list[str] = field(default_factory=list)
     created_from: date | None = None
@@ -138,10 +141,8 @@ def filtered(query: OrderQuery):
     condition = search_condition(query.search)
     if condition is not None:
         stmt = stmt.where(condition)
-    if query.states:
-        stmt = stmt.where(
-            exists().where(OrderItem.order_id == Order.id, OrderItem.state_name.in_(query.states))
-        )
+    if query.states or query.process:
+        stmt = stmt.where(exists().where(OrderItem.order_id == Order.id, *item_conditions(query)))
     if query.stores:
         stmt = stmt.where(Order.store.in_(query.stores))
     if query.payment_methods:
@@ -149,6 +150,16 @@ def filtered(query: OrderQuery):
     if query.open_reclamation:
         stmt = stmt.where(Order.open_reclamations > 0)
     return stmt.where(*within_days(Order.created_at, query.created_from, query.created_to))
+
+
+def item_conditions(query: OrderQuery) -> list:
+    """What an order's item must be for the state and process filters."""
+    conditions = []
+    if query.states:
+        conditions.append(OrderItem.state_name.in_(query.states))
+    if query.process:
+        conditions.append(OrderItem.process_name == query.process)
+    return conditions
 
 
 def ordering(query: OrderQuery) -> tuple:
@@ -197,7 +208,7 @@ def find_orders(query: OrderQuery) -> ResultPage:
             total, cap = NARROW_SEARCH + 1, NARROW_SEARCH
     elif query.states and _only_states(query):
         distinct_orders = (select(OrderItem.order_id)
-                           .where(OrderItem.state_name.in_(query.states))
+                           .where(*item_conditions(query))
                            .distinct().limit(COUNT_CAP + 1).subquery())
         total = db.session.scalar(select(func.count()).select_from(distinct_orders))
     return fetch_page(stmt, ordering(query), Order.id, query.page, query.per_page, total=total,
@@ -277,7 +288,8 @@ def _orders_in_order(ids: list[int]) -> list[Order]:
 def filter_key(query: OrderQuery) -> tuple:
     """What decides which orders match (not their sort or page): the key under which an
     over-the-cap count is remembered."""
-    return (" ".join(query.search.split()), tuple(query.states), tuple(query.stores),
+    return (" ".join(query.search.split()), tuple(query.states), query.process,
+            tuple(query.stores),
             tuple(query.payment_methods), query.created_from, query.created_to,
             query.open_reclamation)
 
@@ -308,10 +320,10 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
     created_at, order) index: it walks newest first and stops after the page, where going
     through the orders' date index would probe every recent order for a rare state."""
     in_state = (select(OrderItem.order_created_at, OrderItem.order_id)
-                .where(OrderItem.state_name == query.states[0]))
+                .where(*item_conditions(query)))
     in_state = in_state.where(
         *within_days(OrderItem.order_created_at, query.created_from, query.created_to))
-    rest = filtered(replace(query, states=[], created_from=None, created_to=None))
+    rest = filtered(replace(query, states=[], process="", created_from=None, created_to=None))
     if rest.whereclause is not None:  # store, payment method, open reclamation
         in_state = in_state.join(Order, Order.id == OrderItem.order_id).where(rest.whereclause)
     in_state = in_state.distinct()
@@ -329,8 +341,8 @@ def _find_in_one_state(query: OrderQuery) -> ResultPage:
 
 
 def _only_search(query: OrderQuery) -> bool:
-    return not (query.states or query.stores or query.payment_methods or query.created_from
-                or query.created_to or query.open_reclamation)
+    return not (query.states or query.process or query.stores or query.payment_methods
+                or query.created_from or query.created_to or query.open_reclamation)
 
 
 def _only_states(query: OrderQuery) -> bool:
