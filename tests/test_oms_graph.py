@@ -63,11 +63,11 @@ REGISTERED = dict(commands={"Payment/Capture", "Shipment/Send"},
 def test_happy_transitions_are_green_and_bold():
     dot = graph.to_dot(process(), **REGISTERED)
     attrs = edge(dot, "new", "paid")
-    assert 'color="#70ab28"' in attrs
+    assert 'color="#3d7a12"' in attrs
     assert 'style="bold"' in attrs
     assert "<b>pay</b>" in attrs and "(manual)" in attrs and "c: Payment/Capture" in attrs
     unhappy = edge(dot, "shipped", "refund pending")
-    assert "#70ab28" not in unhappy and "bold" not in unhappy.replace("<b>", "")
+    assert "#3d7a12" not in unhappy and "bold" not in unhappy.replace("<b>", "")
 
 
 def test_eventless_transitions_are_dashed_and_else_when_unconditional():
@@ -90,12 +90,12 @@ def test_timeouts_and_on_enter_events_are_labelled():
 
 def test_unregistered_command_condition_and_timeout_processor_are_red():
     dot = graph.to_dot(process(), commands={"Payment/Capture"})
-    assert ('<font color="red">c: Shipment/Send (not implemented)</font>'
+    assert ('<font color="#c00000">c: Shipment/Send (not implemented)</font>'
             in edge(dot, "paid", "shipped"))
     assert "c: Payment/Capture (not implemented)" not in dot
-    assert ('<font color="red">[Refund/IsDone] (not implemented)</font>'
+    assert ('<font color="#c00000">[Refund/IsDone] (not implemented)</font>'
             in edge(dot, "refund pending", "refunded"))
-    assert ('<font color="red">timeout processor: Timeout/Refund (not implemented)</font>'
+    assert ('<font color="#c00000">timeout processor: Timeout/Refund (not implemented)</font>'
             in edge(dot, "shipped", "refund pending"))
 
 
@@ -106,7 +106,7 @@ def test_states_show_counts_highlight_reserved_and_flags():
     closed = re.search(r"^\s*s\d+ \[label=<closed.*$", dot, re.MULTILINE).group(0)
     assert "(3 items)" in new and "filled" not in new and "color=blue" not in new
     assert "(1 item)" in paid and 'fillcolor="#FFFFCC"' in paid and "filled" in paid
-    assert "color=blue" in paid and '<font color="violet" point-size="10">cancellable</font>' in paid
+    assert "color=blue" in paid and '<font color="darkviolet" point-size="10">cancellable</font>' in paid
     assert "items)" not in closed and "item)" not in closed
 
 
@@ -156,7 +156,7 @@ def test_render_svg_with_real_dot():
     assert "<svg" in svg
     assert "a&quot;b\\c" in svg
     assert "(2 items)" in svg
-    assert "#70ab28" in svg
+    assert "#3d7a12" in svg
     assert graph.inline_svg(svg).startswith("<svg")
 
 
