@@ -43,12 +43,16 @@ system-packages:
 # With PostgreSQL, the passes run side by side (each mostly keeps one core busy): the
 # PostgreSQL pass in front; behind it the SQLite pass, then, when
 # PANEL_TEST_HEAVY_DATABASE_URL names a second database of its own, the once_per_run tests
-# on it (else they run in the PostgreSQL pass). The background's output is printed at the end.
+# on it (else they run in the PostgreSQL pass). The browser tests (e2e) then run in the
+# PostgreSQL pass only, which keeps the two halves about as long. The background's output is
+# printed at the end.
 test: install system-packages
 	@if [ -n "$$PANEL_TEST_DATABASE_URL" ]; then \
 	  log=$$(mktemp); heavy="$$PANEL_TEST_HEAVY_DATABASE_URL"; \
+	  if [ -n "$$heavy" ]; then sqlite_marks="not once_per_run and not e2e"; \
+	  else sqlite_marks="not once_per_run"; fi; \
 	  ( env -u PANEL_TEST_DATABASE_URL $(BIN)/python -m pytest -q -p no:cacheprovider \
-	      -m "not once_per_run" && \
+	      -m "$$sqlite_marks" && \
 	    if [ -n "$$heavy" ]; then \
 	      echo "--- the once_per_run tests on $$heavy" && \
 	      PANEL_TEST_DATABASE_URL="$$heavy" $(BIN)/python -m pytest -q -p no:cacheprovider \
@@ -58,7 +62,7 @@ test: install system-packages
 	  echo "--- on $$PANEL_TEST_DATABASE_URL$${heavy:+ (the once_per_run tests: behind SQLite)}"; \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider -m "$$marks"; postgres=$$?; \
 	  wait $$background; background_status=$$?; \
-	  echo "--- on SQLite, without the once_per_run tests"; cat "$$log"; rm -f "$$log"; \
+	  echo "--- on SQLite: $$sqlite_marks"; cat "$$log"; rm -f "$$log"; \
 	  [ $$postgres = 0 ] && [ $$background_status = 0 ]; \
 	else \
 	  $(BIN)/python -m pytest -q; \

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, make_order
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def violations(page):
