@@ -19,8 +19,10 @@ def route_values(app, order_id, accounts):
         from panel.models import CustomerAddress, Order, User
         from panel.services import bulk_actions
         from panel.services.documents import issue_invoice
+        from panel.services.order_search import OrderQuery
         from panel.services.outbox import queue_email
         from panel.services.reclamations import open_reclamation
+        from panel.services.saved_views import save_view
 
         order = db.session.get(Order, order_id)
         ids = {
@@ -42,6 +44,7 @@ def route_values(app, order_id, accounts):
         selection = bulk_actions.freeze_selection([order_id], admin)
         ids["selection_id"] = selection.id
         ids["run_id"] = bulk_actions.start_run(selection, "pay", admin).id
+        ids["view_id"] = save_view(admin, "Everything", OrderQuery(), shared=True).id
         customer_address = dict(ids, address_id=address.id)
     return {"ids": ids, "customers.edit_address": customer_address}
 
@@ -244,7 +247,7 @@ def test_every_role_reads_every_page_but_only_admins_manage_users(as_role, page_
             assert response.status_code == 403, (role, endpoint)
         elif endpoint in REFUND_ROLE_ONLY and role != "admin":
             assert response.status_code == 403, (role, endpoint)
-        elif endpoint in ("communication.index", "documents.index"):
+        elif endpoint in ("communication.index", "documents.index", "saved_views.index"):
             assert response.headers["Location"] == "/sales/orders/"
         else:
             assert response.status_code == 200, (role, endpoint, url)

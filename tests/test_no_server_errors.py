@@ -174,8 +174,8 @@ def two_shipment_order(reference: str) -> dict:
 @pytest.fixture
 def admin(app, as_role, post_order):
     """An admin's client over orders with two shipments, an invoice, a sent email and a
-    failed one, a comment, a reclamation, a return, a refund and a refused one, and a bulk
-    selection with a run: something behind every link."""
+    failed one, a comment, a reclamation, a return, a refund and a refused one, a bulk
+    selection with a run, and a shared default view: something behind every link."""
     client = as_role("admin")
     order_ids = [post_order(two_shipment_order(f"W-{n}")).json["id"] for n in range(2)]
     first = order_ids[0]
@@ -190,6 +190,8 @@ def admin(app, as_role, post_order):
         (f"/sales/orders/{first}/trigger", {"event": "pay"}),
         (f"/sales/refunds/new/{first}", {"item": str(item_id), f"amount-{item_id}": "1.00"}),
         (f"/sales/refunds/new/{first}", {"adjustment": "2.00", "adjustment_reason": "Late."}),
+        ("/sales/views/save", {"name": "Team view", "query": "store=DE&sort=email&dir=asc",
+                               "shared": "yes", "default": "yes"}),
     ]
     for url, form in steps:
         assert client.post_form(url, form).status_code == 302, url

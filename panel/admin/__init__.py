@@ -22,6 +22,7 @@ from panel.admin.reclamations import ReclamationsView
 from panel.admin.refunds import RefundsView, init_refund_helpers
 from panel.admin.return_reasons import ReturnReasonsView
 from panel.admin.returns import ReturnsView
+from panel.admin.saved_views import SavedViewsView
 from panel.admin.stuck import StuckItemsView
 from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
@@ -43,6 +44,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
                               url="/sales/orders"))
     admin.add_view(BulkView(name="Bulk actions", endpoint="bulk", url="/sales/bulk"))
+    admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views",
+                                  url="/sales/views"))
     admin.add_view(CommunicationView(name="Communication", endpoint="communication",
                                      url="/sales/messages"))
     admin.add_view(DocumentsView(name="Documents", endpoint="documents",

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.listing import list_url
-from panel.admin.orders import read_order_query
+from panel.admin.order_query import read_order_query
 from panel.models import BulkRun, Selection
 from panel.models.bulk import OUTCOMES
 from panel.params import ParameterError, read_ids, read_page

@@ -1,6 +1,8 @@
 """Sales > Orders: the list, View Order, Edit Address for Order, and the CSV download."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -8,36 +10,15 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
-from panel.admin.listing import ListArgs, list_url, row_url
+from panel.admin.listing import list_url, row_url
+from panel.admin.order_query import read_order_query
+from panel.admin.saved_views import list_arguments, matching_view
 from panel.models.order import ADDRESS_FIELDS
 from panel.oms.registry import current_registry
 from panel.params import ParameterError, read_id, read_ids, read_item_event, shown
-from panel.services import order_details, order_search, timeline, triggers
+from panel.services import order_details, order_search, saved_views, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
-
-
-def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
-    parsed = ListArgs(args)
-    query = order_search.OrderQuery(
-        search=parsed.text("q"),
-        states=parsed.many("state"),
-        process=parsed.text("process", max_length=100),
-        stores=parsed.many("store"),
-        payment_methods=parsed.many("payment"),
-        created_from=parsed.day("from", "Created from"),
-        created_to=parsed.day("to", "Created to"),
-        open_reclamation=parsed.choice("reclamation", ("", "open"), "") == "open",
-        sort=parsed.choice("sort", tuple(order_search.SORTS), order_search.DEFAULT_SORT),
-        descending=parsed.choice("dir", ("asc", "desc"), "desc") == "desc",
-        page=parsed.page(),
-        per_page=parsed.per_page(),
-    )
-    parsed.date_range(query.created_from, query.created_to, "Created")
-    if query.process and query.process not in current_registry().processes:
-        parsed.errors.append(f"Process: {shown(query.process)} is not a process of this panel "
-                             f"(Administration > OMS lists them)")
-    return query, parsed.errors
 
 
 def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
@@ -55,17 +36,29 @@ def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
 class OrdersView(PanelView):
     @expose("/")
     def index(self):
-        query, errors = read_order_query(request.args)
+        default = saved_views.default_view(current_user)
+        args, opened = list_arguments(request.args, default)
+        query, errors = read_order_query(args)
         page = None if errors else order_search.find_orders(query)
+        choices = order_search.filter_choices()
+        views = saved_views.visible_views(current_user)
+        current = opened or matching_view(views, query)
+        stale = (saved_views.stale_parts(query, current_registry(), choices)
+                 if current is not None else [])
         return self.render(
             "orders/list.html",
             query=query,
             page=page,
             errors=errors,
-            choices=order_search.filter_choices(),
+            choices=choices,
+            views=views,
+            current_view=current,
+            default_view_id=default.id if default is not None else None,
+            stale=stale,
+            view_query=urlencode(saved_views.list_arguments(query)),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            page_url=list_url(request.endpoint, request.args),
-            export_url=list_url("orders.export", request.args)(page=[], per_page=[]),
+            page_url=list_url(request.endpoint, args),
+            export_url=list_url("orders.export", args)(page=[], per_page=[]),
             row_urls={"view": row_url("orders.details", "order_id"),
                       "customer": row_url("customers.details", "customer_id"),
                       "email": row_url("communication.email", "order_id"),

@@ -16,6 +16,7 @@ from panel.models.order import (
 from panel.models.reclamation import Reclamation, ReclamationItem
 from panel.models.refund import Refund, RefundLine, RefundShipping
 from panel.models.sales_return import Return, ReturnItem, ReturnReason, ReturnSequence
+from panel.models.saved_view import DefaultView, SavedView
 from panel.models.user import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Comment",
     "Customer",
     "CustomerAddress",
+    "DefaultView",
     "Document",
     "DocumentCounter",
     "EventTimeout",
@@ -45,6 +47,7 @@ __all__ = [
     "ReturnItem",
     "ReturnReason",
     "ReturnSequence",
+    "SavedView",
     "Selection",
     "SelectionOrder",
     "Shipment",

@@ -1,0 +1,30 @@
+"""Reading the orders list's URL arguments into a query, with every bad value named."""
+from __future__ import annotations
+
+from panel.admin.listing import ListArgs
+from panel.oms.registry import current_registry
+from panel.params import shown
+from panel.services import order_search
+
+
+def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
+    parsed = ListArgs(args)
+    query = order_search.OrderQuery(
+        search=parsed.text("q"),
+        states=parsed.many("state"),
+        process=parsed.text("process", max_length=100),
+        stores=parsed.many("store"),
+        payment_methods=parsed.many("payment"),
+        created_from=parsed.day("from", "Created from"),
+        created_to=parsed.day("to", "Created to"),
+        open_reclamation=parsed.choice("reclamation", ("", "open"), "") == "open",
+        sort=parsed.choice("sort", tuple(order_search.SORTS), order_search.DEFAULT_SORT),
+        descending=parsed.choice("dir", ("asc", "desc"), "desc") == "desc",
+        page=parsed.page(),
+        per_page=parsed.per_page(),
+    )
+    parsed.date_range(query.created_from, query.created_to, "Created")
+    if query.process and query.process not in current_registry().processes:
+        parsed.errors.append(f"Process: {shown(query.process)} is not a process of this panel "
+                             f"(Administration > OMS lists them)")
+    return query, parsed.errors

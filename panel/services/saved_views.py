@@ -1,0 +1,150 @@
+"""Saved views of the orders list: save a list state under a name, personal or (admins)
+shared with everyone, open it from a tab or a link, make one your default.
+
+A view keeps the list's query string (search, filters, sort, page size; never the page), so
+opening it is reading that query string as the list reads its URL: the same checks, the same
+error messages. What a view names may be gone since it was saved (a process removed, a state
+no process has any more, a store or payment method no order uses): ``stale_parts`` says so,
+and the list shows the note over what the view matches now, never a wider list.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from sqlalchemy import delete, or_, select
+from werkzeug.datastructures import MultiDict
+
+from panel.extensions import db
+from panel.models import DefaultView, SavedView
+from panel.models.base import utcnow
+from panel.oms.registry import Registry
+from panel.services.order_search import DEFAULT_SORT, OrderQuery
+from panel.services.text_fields import one_line_of_text
+
+NAME_MAX = 80
+DEFAULT_PER_PAGE = 10
+
+
+class ViewRefused(ValueError):
+    """A view that cannot be saved, changed or opened as asked; the message says why."""
+
+
+def list_arguments(query: OrderQuery) -> list[tuple[str, str]]:
+    """The orders list's URL arguments for ``query``, without the page (the list's names)."""
+    args: list[tuple[str, str]] = []
+    if query.search.strip():
+        args.append(("q", query.search.strip()))
+    args += [("state", s) for s in query.states]
+    if query.process:
+        args.append(("process", query.process))
+    args += [("store", s) for s in query.stores]
+    args += [("payment", p) for p in query.payment_methods]
+    if query.created_from:
+        args.append(("from", query.created_from.isoformat()))
+    if query.created_to:
+        args.append(("to", query.created_to.isoformat()))
+    if query.open_reclamation:
+        args.append(("reclamation", "open"))
+    if query.sort != DEFAULT_SORT or not query.descending:
+        args += [("sort", query.sort), ("dir", "desc" if query.descending else "asc")]
+    if query.per_page != DEFAULT_PER_PAGE:
+        args.append(("per_page", str(query.per_page)))
+    return args
+
+
+def arguments_of(view: SavedView) -> MultiDict:
+    return MultiDict(parse_qsl(view.query, keep_blank_values=True))
+
+
+def visible_views(user) -> list[SavedView]:
+    """The user's own views and every shared one, by name."""
+    return list(db.session.scalars(
+        select(SavedView).where(or_(SavedView.owner_id == user.id, SavedView.shared))
+        .order_by(SavedView.name, SavedView.id)))
+
+
+def find_view(view_id: int, user) -> SavedView | None:
+    """The view, if it exists and the user may see it (their own, or shared)."""
+    view = db.session.get(SavedView, view_id)
+    if view is None or not (view.shared or view.owner_id == user.id):
+        return None
+    return view
+
+
+def save_view(user, name: str, query: OrderQuery, *, shared: bool = False,
+              default: bool = False) -> SavedView:
+    """Save ``query`` as the user's view ``name`` (a view of that name of theirs is
+    replaced), committed. Only admins share views."""
+    try:
+        name = one_line_of_text(name, "view's name", NAME_MAX)
+    except ValueError as exc:
+        raise ViewRefused(str(exc).capitalize()) from None
+    if shared and not user.is_admin:
+        raise PermissionError("Only admins share views.")
+    view = db.session.scalar(select(SavedView).where(SavedView.owner_id == user.id,
+                                                     SavedView.name == name))
+    if view is None:
+        view = SavedView(owner_id=user.id, owner_name=user.name, name=name,
+                         created_at=utcnow())
+        db.session.add(view)
+    view.shared = shared
+    view.query = urlencode(list_arguments(query))
+    db.session.flush()
+    if default:
+        _set_default(user.id, view.id)
+    db.session.commit()
+    return view
+
+
+def delete_view(user, view_id: int) -> str:
+    """Delete a view (its owner; an admin also any shared view); return its name."""
+    view = find_view(view_id, user)
+    if view is None:
+        raise ViewRefused(f"There is no view #{view_id} to delete.")
+    if view.owner_id != user.id and not user.is_admin:
+        raise PermissionError(f"The view {view.name!r} is {view.owner_name}'s.")
+    name = view.name
+    db.session.execute(delete(DefaultView).where(DefaultView.view_id == view.id))
+    db.session.delete(view)
+    db.session.commit()
+    return name
+
+
+def set_default(user, view_id: int | None) -> SavedView | None:
+    """Make a view the user's default (None: the plain list again), committed."""
+    view = None
+    if view_id is not None:
+        view = find_view(view_id, user)
+        if view is None:
+            raise ViewRefused(f"There is no view #{view_id}.")
+        _set_default(user.id, view.id)
+    else:
+        db.session.execute(delete(DefaultView).where(DefaultView.user_id == user.id))
+    db.session.commit()
+    return view
+
+
+def _set_default(user_id: int, view_id: int) -> None:
+    row = db.session.get(DefaultView, user_id)
+    if row is None:
+        db.session.add(DefaultView(user_id=user_id, view_id=view_id))
+    else:
+        row.view_id = view_id
+
+
+def default_view(user) -> SavedView | None:
+    """The user's default view, if they have one they may still see."""
+    row = db.session.get(DefaultView, user.id)
+    return find_view(row.view_id, user) if row is not None else None
+
+
+def stale_parts(query: OrderQuery, registry: Registry, choices: dict[str, list[str]]
+                ) -> list[str]:
+    """What the view's filters name that no longer exists, in words (empty: nothing)."""
+    states = {state for process in registry.processes.values() for state in process.states}
+    notes = [f"the state {s!r} is in no process now" for s in query.states if s not in states]
+    notes += [f"no order is of the store {s!r} now" for s in query.stores
+              if s not in choices["stores"]]
+    notes += [f"no order is paid by {p!r} now" for p in query.payment_methods
+              if p not in choices["payment_methods"]]
+    return notes
