@@ -36,12 +36,11 @@ def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
 class OrdersView(PanelView):
     @expose("/")
     def index(self):
-        default = saved_views.default_view(current_user)
+        views, default = saved_views.visible_views(current_user)
         args, opened = list_arguments(request.args, default)
         query, errors = read_order_query(args)
         page = None if errors else order_search.find_orders(query)
         choices = order_search.filter_choices()
-        views = saved_views.visible_views(current_user)
         current = opened or matching_view(views, query)
         stale = (saved_views.stale_parts(query, current_registry(), choices)
                  if current is not None else [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from werkzeug.datastructures import MultiDict
 
 from panel.extensions import db
@@ -56,11 +56,17 @@ def arguments_of(view: SavedView) -> MultiDict:
     return MultiDict(parse_qsl(view.query, keep_blank_values=True))
 
 
-def visible_views(user) -> list[SavedView]:
-    """The user's own views and every shared one, by name."""
-    return list(db.session.scalars(
-        select(SavedView).where(or_(SavedView.owner_id == user.id, SavedView.shared))
-        .order_by(SavedView.name, SavedView.id)))
+def visible_views(user) -> tuple[list[SavedView], SavedView | None]:
+    """The user's own views and every shared one, by name, and which of them is the user's
+    default (one statement: the orders list asks on every page)."""
+    rows = db.session.execute(
+        select(SavedView, DefaultView.user_id)
+        .outerjoin(DefaultView, and_(DefaultView.view_id == SavedView.id,
+                                     DefaultView.user_id == user.id))
+        .where(or_(SavedView.owner_id == user.id, SavedView.shared))
+        .order_by(SavedView.name, SavedView.id)).all()
+    default = next((view for view, chosen in rows if chosen is not None), None)
+    return [view for view, _ in rows], default
 
 
 def find_view(view_id: int, user) -> SavedView | None:
@@ -130,12 +136,6 @@ def _set_default(user_id: int, view_id: int) -> None:
         db.session.add(DefaultView(user_id=user_id, view_id=view_id))
     else:
         row.view_id = view_id
-
-
-def default_view(user) -> SavedView | None:
-    """The user's default view, if they have one they may still see."""
-    row = db.session.get(DefaultView, user.id)
-    return find_view(row.view_id, user) if row is not None else None
 
 
 def stale_parts(query: OrderQuery, registry: Registry, choices: dict[str, list[str]]
