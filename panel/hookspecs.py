@@ -82,6 +82,14 @@ def register_event_roles():
     hand ("agent" or "admin"); when plugins disagree, the stricter role holds."""
 
 
+@hookspec
+def register_order_columns():
+    """Return ``OrderColumn`` objects (``panel.services.order_columns``) for the orders list:
+    a key, a label, ``values(orders)`` returning ``{order id: value}`` for a whole page of
+    orders (one call per page: no query per row), and whether it is shown by default
+    (``shown``). Users show, hide and order the columns per list and saved view."""
+
+
 @hookspec(firstresult=True)
 def select_process(order):
     """Return the process name for a new order (the validated ``OrderIn``), or None."""

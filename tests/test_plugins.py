@@ -29,7 +29,14 @@ from panel.oms import engine, sweeps
 from panel.oms.definitions import Event, Process, State, Transition
 from panel.oms.registry import current_registry
 from panel.plugins import PluginError, plugin_manager
-from panel.services import document_templates, email_templates, reclamations, refunds, returns
+from panel.services import (
+    document_templates,
+    email_templates,
+    order_columns,
+    reclamations,
+    refunds,
+    returns,
+)
 from tests.conftest import order_payload
 from tests.plugins import hooks_fixture
 
@@ -332,12 +339,14 @@ class TestWrappers:
                 items={items_of(app, order_id)[0][0]: None}), actor=ACTOR)
             refund_id = refunds.send_refund(refund.id).id
             pages = document_templates.document_templates()
+            columns = order_columns.available_columns()
 
         assert sorted(seen) == hook_names()  # every hook was called through its wrapper
         assert seen["select_process"] == ["Hooks01"]  # the wrapped call's own answer
         assert len(claimable) == 2 and "order confirmation" in templates
         assert set(pages) == {"invoice", "credit_note"}
         assert len(returnable) == 2
+        assert [c.key for c in columns] == [c.key for c in order_columns.CORE_COLUMNS]
         supplied = {kind: {key for answer in seen[f"register_{kind}"] for mapping in answer
                            for key in mapping}
                     for kind in ("commands", "conditions", "timeout_processors")}

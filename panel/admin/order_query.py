@@ -5,6 +5,7 @@ from panel.admin.listing import ListArgs
 from panel.oms.registry import current_registry
 from panel.params import shown
 from panel.services import order_search
+from panel.services.order_columns import available_columns, chosen_columns
 
 
 def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
@@ -22,9 +23,11 @@ def read_order_query(args) -> tuple[order_search.OrderQuery, list[str]]:
         descending=parsed.choice("dir", ("asc", "desc"), "desc") == "desc",
         page=parsed.page(),
         per_page=parsed.per_page(),
+        columns=parsed.many("col"),
     )
     parsed.date_range(query.created_from, query.created_to, "Created")
     if query.process and query.process not in current_registry().processes:
         parsed.errors.append(f"Process: {shown(query.process)} is not a process of this panel "
                              f"(Administration > OMS lists them)")
+    parsed.errors += chosen_columns(query.columns, available_columns())[1]
     return query, parsed.errors

@@ -19,6 +19,7 @@ from panel.params import ParameterError, read_id, read_ids, read_item_event, sho
 from panel.services import order_details, order_search, saved_views, timeline, triggers
 from panel.services.addresses import update_order_address
 from panel.services.intake_schema import SALUTATIONS, AddressIn
+from panel.services.order_columns import available_columns, chosen_columns, plugin_values
 
 
 def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
@@ -40,6 +41,8 @@ class OrdersView(PanelView):
         args, opened = list_arguments(request.args, default)
         query, errors = read_order_query(args)
         page = None if errors else order_search.find_orders(query)
+        available = available_columns()
+        columns = chosen_columns(query.columns, available)[0]
         choices = order_search.filter_choices()
         current = opened or matching_view(views, query)
         stale = (saved_views.stale_parts(query, current_registry(), choices)
@@ -50,11 +53,16 @@ class OrdersView(PanelView):
             page=page,
             errors=errors,
             choices=choices,
+            columns=columns,
+            column_keys=[c.key for c in columns],
+            hidden_columns=[c for c in available if c not in columns],
+            plugin_values=plugin_values(columns, page.rows) if page else {},
             views=views,
             current_view=current,
             default_view_id=default.id if default is not None else None,
             stale=stale,
             view_query=urlencode(saved_views.list_arguments(query)),
+            list_args=saved_views.list_arguments(query),
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
             page_url=list_url(request.endpoint, args),
             export_url=list_url("orders.export", args)(page=[], per_page=[]),

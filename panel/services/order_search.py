@@ -53,6 +53,8 @@ class OrderQuery:
     descending: bool = True
     page: int = 1
     per_page: int = 10
+    # The columns shown, in order (panel.services.order_columns); none: the default ones.
+    columns: list[str] = field(default_factory=list)
 
 
 class code_point_order(FunctionElement):  # noqa: N801 - used like a SQL function

@@ -1,4 +1,5 @@
-"""Saved views of the orders list: save a list state under a name, personal or (admins)
+"""Saved views of the orders list: save a list state (search, filters, sort, page size,
+columns) under a name, personal or (admins)
 shared with everyone, open it from a tab or a link, make one your default.
 
 A view keeps the list's query string (search, filters, sort, page size; never the page), so
@@ -49,6 +50,7 @@ def list_arguments(query: OrderQuery) -> list[tuple[str, str]]:
         args += [("sort", query.sort), ("dir", "desc" if query.descending else "asc")]
     if query.per_page != DEFAULT_PER_PAGE:
         args.append(("per_page", str(query.per_page)))
+    args += [("col", c) for c in query.columns]
     return args
 
 

@@ -1,7 +1,7 @@
 // Keyboard shortcuts, listed in the dialog #shortcuts (panel_base.html), which "?" opens:
 //   /        focus the page's search field
-//   j / k    next / previous row of the page's list (tbody[data-keyboard-rows]); the row's
-//            link takes the focus, so Enter opens it
+//   j / k    next / previous row of the page's list (tbody[data-keyboard-rows], the rows
+//            with a [data-row-open] link); that link takes the focus, so Enter opens it
 //   x        tick or untick the current row's checkbox
 //   e        next event button on the order page (Enter presses it)
 //   g then d / o / r   go to the dashboard, the orders, the reclamations
@@ -24,7 +24,10 @@
 
   function rows() {
     var body = document.querySelector("tbody[data-keyboard-rows]");
-    return body ? Array.prototype.slice.call(body.querySelectorAll("tr[data-row]")) : [];
+    if (!body) { return []; }
+    return Array.prototype.slice.call(body.children).filter(function (row) {
+      return row.querySelector("[data-row-open]");  // not the "nothing matches" row
+    });
   }
 
   function moveTo(index) {

@@ -46,6 +46,10 @@ LIST = "/sales/orders/"
 STUCK = "/administration/stuck-items/"
 HEALTHZ = "/healthz"
 DASHBOARD = "/"
+# A plugin's column on the list: the orders list's own columns and one of a plugin's.
+PLUGIN_COLUMN_FIXTURE = "tests.plugins.column_fixture"
+PLUGIN_COLUMNS = ("id", "reference", "created", "customer", "email", "state", "grand_total",
+                  "items", "loyalty")
 SEED = 16  # the values every run asks for
 RANDOM_SEARCHES = 50
 
@@ -65,7 +69,7 @@ class Line:
 
 
 def url(base: str, **params) -> str:
-    return f"{base}?{urlencode(params)}" if params else base
+    return f"{base}?{urlencode(params, doseq=True)}" if params else base
 
 
 def search_line(label: str, terms: list, **kwargs) -> Line:
@@ -104,6 +108,9 @@ def list_lines(app, stock: StockUrls, n: int) -> list[Line]:
              lambda _: LIST, lambda _: STOCK, cold=True),
         Line("list: a page near 1,000 (900-1,100, varied; count memo warm)", pages[:-1],
              pages[-1], lambda p: url(LIST, page=p), lambda p: f"{STOCK}?{stock.page(p)}"),
+        Line("list: a plugin's column shown (tests/plugins/column_fixture.py: one query "
+             "per page), a page of 1-100 (varied)", sort_pages[:-1], sort_pages[-1],
+             lambda p: url(LIST, col=list(PLUGIN_COLUMNS), page=p)),
         Line("list: sort by grand total, a page of 1-100 (varied)", sort_pages[:-1],
              sort_pages[-1], lambda p: url(LIST, sort="grand_total", dir="desc", page=p),
              lambda p: f"{STOCK}?sort={grand_total}&desc=1&{stock.page(p)}"),
@@ -200,6 +207,7 @@ def previous_build(name: str, folder: Path) -> float | None:
 def make_app(url_: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": url_, "PANEL_SECRET_KEY_IS_GENERATED": False,
                        "SECRET_KEY": "benchmark", "MAIL_SUPPRESS_SEND": True,
+                       "PANEL_PLUGINS": (PLUGIN_COLUMN_FIXTURE,),
                        "PANEL_PAYMENT_PROCESSES": {
                            dataset.PAYMENT_METHOD.lower(): dataset.PAYMENT_PROCESS}})
 

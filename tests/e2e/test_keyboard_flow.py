@@ -14,7 +14,7 @@ from tests.e2e.conftest import login, make_order
 
 pytestmark = pytest.mark.e2e
 
-ROWS = "#orders-table tbody tr[data-row]"
+ROWS = "#orders-table tbody tr[data-order-reference]"
 
 
 def states(app, order_id: int) -> list[str]:
