@@ -54,6 +54,10 @@ from panel.request_body import PanelRequest
 from tests.conftest import PASSWORD, order_payload, password_hash
 
 # Left out, and why. The API blueprint: test_api_fuzz drives it from its OpenAPI document.
+# Heavy (a crawl and thousands of requests): once per `make test`, on PostgreSQL when there
+# is a PostgreSQL pass, where hostile values also meet its stricter types (see the Makefile).
+pytestmark = pytest.mark.once_per_run
+
 EXCLUDED_BLUEPRINTS = {"api"}
 EXCLUDED = {
     # Wrong passwords would lock the test's admin out (login throttling) for the rest of it.
