@@ -44,7 +44,8 @@ class OrdersView(PanelView):
         available = available_columns()
         columns = chosen_columns(query.columns, available)[0]
         choices = order_search.filter_choices()
-        current = opened or matching_view(views, query)
+        list_args = saved_views.list_arguments(query)
+        current = opened or matching_view(views, list_args)
         stale = (saved_views.stale_parts(query, current_registry(), choices)
                  if current is not None else [])
         return self.render(
@@ -61,8 +62,8 @@ class OrdersView(PanelView):
             current_view=current,
             default_view_id=default.id if default is not None else None,
             stale=stale,
-            view_query=urlencode(saved_views.list_arguments(query)),
-            list_args=saved_views.list_arguments(query),
+            view_query=urlencode(list_args),
+            list_args=list_args,
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
             page_url=list_url(request.endpoint, args),
             export_url=list_url("orders.export", args)(page=[], per_page=[]),

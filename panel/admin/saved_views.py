@@ -42,9 +42,11 @@ def list_arguments(args: MultiDict, default: SavedView | None
     return read, view
 
 
-def matching_view(views: list[SavedView], query) -> SavedView | None:
-    """The saved view whose list this is (the same search, filters, sort and page size)."""
-    current = sorted(saved_views.list_arguments(query))
+def matching_view(views: list[SavedView], list_args: list[tuple[str, str]]
+                  ) -> SavedView | None:
+    """The saved view whose list this is: the same arguments (``saved_views.list_arguments``:
+    search, filters, sort, page size, columns)."""
+    current = sorted(list_args)
     for view in views:
         if sorted(parse_qsl(view.query, keep_blank_values=True)) == current:
             return view

@@ -22,7 +22,7 @@ from panel.extensions import db
 from panel.models import Order, OrderItem, OutboundEmail, Reclamation, Return
 from panel.oms.registry import Registry
 from panel.services.outbox_list import NOT_SENT
-from panel.services.paging import COUNT_CAP
+from panel.services.paging import COUNT_CAP, capped_count
 from panel.services.stuck_items import REASONS, Finder, StuckQuery, count_by_reason
 
 DAYS = 30
@@ -131,7 +131,7 @@ def items_per_state(registry: Registry, cap: int = COUNT_CAP) -> dict[str, list[
             .limit(cap + 1).subquery()).scalar_subquery()
         for name, state in pairs]
     counts = []
-    for start in range(0, len(probes), 100):  # SQLite's limit on a SELECT's columns is far
+    for start in range(0, len(probes), 100):  # a hundred counts per SELECT, however many states
         counts.extend(db.session.execute(select(*probes[start:start + 100])).one())
     found: dict[str, list[StateCount]] = {}
     for (name, state), count in zip(pairs, counts, strict=True):
@@ -141,8 +141,9 @@ def items_per_state(registry: Registry, cap: int = COUNT_CAP) -> dict[str, list[
     return found
 
 
-def _capped(stmt, cap: int) -> Count:
-    total = db.session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery()))
+def _capped(stmt, cap: int, key: tuple) -> Count:
+    """The lists' capped count (``paging.capped_count``, remembered a minute when over)."""
+    total = capped_count(stmt, cap, ("dashboard", *key))
     return Count(min(total, cap), total > cap)
 
 
@@ -155,11 +156,13 @@ def take_snapshot(registry: Registry, finder: Finder, now: datetime,
         days=orders_per_day(now.astimezone(UTC).date()),
         states=items_per_state(registry, cap),
         open_reclamations=_capped(select(Reclamation.id).where(Reclamation.state == "open"),
-                                  cap),
-        open_returns=_capped(select(Return.id).where(Return.state == "open"), cap),
+                                  cap, ("open reclamations",)),
+        open_returns=_capped(select(Return.id).where(Return.state == "open"), cap,
+                             ("open returns",)),
         stuck={reason: Count(*stuck[reason]) for reason in REASONS},
         undelivered_mail={status: _capped(select(OutboundEmail.id)
-                                          .where(OutboundEmail.status == status), cap)
+                                          .where(OutboundEmail.status == status), cap,
+                                          ("mail", status))
                           for status in NOT_SENT},
     )
 
