@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: demo install test system-packages bench
+.PHONY: demo install test system-packages bench translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,3 +74,8 @@ BENCH_SQLITE ?= instance/bench.sqlite3
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1/panel_bench
 bench: install
 	$(BIN)/python -m tests.benchmark.run --sqlite $(BENCH_SQLITE) --postgres $(BENCH_POSTGRES)
+
+# After marking text for translation: extract it, update the German catalog (new texts come
+# in empty: translate them in panel/translations/de/LC_MESSAGES/messages.po), compile it.
+translations: install
+	$(FLASK) translations update

@@ -55,7 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.api import api, problems
     from panel.cli import register_commands
     from panel.formatting import register_filters
+    from panel.i18n import init_i18n
 
+    init_i18n(app)
     plugins.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -23,6 +23,43 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(oms_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(translations_group)
+
+
+@click.group("translations", cls=AppGroup, help="Keep the message catalogs in step.")
+def translations_group():
+    pass
+
+
+@translations_group.command("update")
+@click.option("--from", "parts", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A .po file whose translations fill texts still untranslated.")
+def update_translations(parts):
+    """Extract the marked texts, update each language's .po and compile its .mo."""
+    from pathlib import Path
+
+    from panel import i18n_catalog
+
+    for language, missing in i18n_catalog.update([Path(p) for p in parts]).items():
+        where = i18n_catalog.po_path(language).relative_to(i18n_catalog.ROOT)
+        click.echo(f"{where}: {missing} text(s) without a translation"
+                   if missing else f"{where}: complete")
+
+
+@translations_group.command("part")
+@click.argument("part", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def translation_part(part, paths):
+    """Keep PART (a German .po file) in step with the texts marked in PATHS, to translate
+    one area apart; lists what it still lacks. `update --from PART` takes it in."""
+    from pathlib import Path
+
+    from panel import i18n_catalog
+
+    missing = i18n_catalog.update_part(Path(part), [Path(p) for p in paths])
+    for text in missing:
+        click.echo(f"untranslated: {text!r}")
+    click.echo(f"{part}: {len(missing)} text(s) without a translation")
 
 
 @click.group("users", cls=AppGroup, help="Manage back-office users.")

@@ -1,9 +1,18 @@
-"""How money, dates and states read on the pages and in exports."""
+"""How money, dates, numbers and durations read on the pages and in exports, in the
+language of the request (panel.i18n): English "€1,234.56", "2026-12-03 16:40 UTC", "12,345";
+German "1.234,56 €", "03.12.2026 16:40 UTC", "12.345". Documents and mails pass the
+language they are written in.
+"""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_currency, format_decimal
 from flask import Flask
+
+from panel.i18n import current_language, ngettext
 
 # Minor units per major unit where it is not 2 (ISO 4217).
 _EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
@@ -25,11 +34,29 @@ def format_amount(amount: int, currency: str) -> str:
     return f"{major}.{minor:0{exponent}d}"
 
 
-def format_money(amount: int | None, currency: str) -> str:
-    """Format minor units as a price: ``format_money(123456, "EUR") == "€1,234.56"``."""
+_LOCALES: dict[str, Locale] = {}
+# strftime patterns of a date and time, by language; English keeps ISO 8601 dates, which
+# read the same in the US and the UK.
+_DATETIME = {"en": "%Y-%m-%d %H:%M UTC", "de": "%d.%m.%Y %H:%M UTC"}
+_DATE = {"en": "%Y-%m-%d", "de": "%d.%m.%Y"}
+
+
+def _locale(language: str) -> Locale:
+    if language not in _LOCALES:
+        _LOCALES[language] = Locale.parse(language)
+    return _LOCALES[language]
+
+
+def format_money(amount: int | None, currency: str, language: str | None = None) -> str:
+    """Format minor units as a price: ``format_money(123456, "EUR") == "€1,234.56"`` in
+    English, ``"1.234,56 €"`` in German."""
     if amount is None:
         return ""
+    language = language or current_language()
     exponent = minor_digits(currency)
+    if language != "en":
+        value = Decimal(amount).scaleb(-exponent)
+        return format_currency(value, currency, locale=_locale(language))
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(amount), 10**exponent) if exponent else (abs(amount), 0)
     number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
@@ -39,12 +66,33 @@ def format_money(amount: int | None, currency: str) -> str:
     return f"{sign}{symbol}{number}"
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, language: str | None = None) -> str:
+    """A moment in UTC, to the minute, the date as the language writes it."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pattern = _DATETIME.get(language or current_language(), _DATETIME["en"])
+    return value.astimezone(UTC).strftime(pattern)
+
+
+def format_date(value, language: str | None = None) -> str:
+    """A day (a date, or a moment's day in UTC) as the language writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return value.strftime(_DATE.get(language or current_language(), _DATE["en"]))
+
+
+def format_number(value: int | float | None, language: str | None = None) -> str:
+    """A count with the language's grouping: 12,345 in English, 12.345 in German."""
+    if value is None:
+        return ""
+    language = language or current_language()
+    if language == "en":
+        return f"{value:,}"
+    return format_decimal(value, locale=_locale(language))
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -57,9 +105,10 @@ def format_duration(value: timedelta | None) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    parts = [(days, "day" if days == 1 else "days"), (hours, "h"), (minutes, "min"),
-             (seconds, "s")]
-    shown = [f"{n} {unit}" for n, unit in parts if n]
+    parts = [ngettext("%(num)d day", "%(num)d days", days) if days else "",
+             f"{hours} h" if hours else "", f"{minutes} min" if minutes else "",
+             f"{seconds} s" if seconds else ""]
+    shown = [part for part in parts if part]
     return " ".join(shown[:2]) or "0 s"
 
 
@@ -68,3 +117,5 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["amount"] = format_amount
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["number"] = format_number

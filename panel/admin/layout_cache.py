@@ -3,7 +3,8 @@
 Flask-Admin's layout builds a dozen asset links and the menu (with an access check per
 view) on every page: about a sixth of an orders-list request, profiled. The asset links
 differ only by the proxy's path prefix and the view's extra assets; the menu only by the
-user's role and the page shown. Each part is kept under exactly those keys. Links and
+user's role and the page shown; both by the language. Each part is kept under exactly those
+keys. Links and
 parts repeated down one page are built once per request.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from flask import Flask, g, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+
+from panel.i18n import current_language
 
 # Far more than the (role, page, prefix) combinations of a deployment; a bound all the same.
 MAX_PARTS = 500
@@ -20,8 +23,9 @@ def init_layout_cache(app: Flask) -> None:
     parts: dict[tuple, Markup] = {}
 
     def layout_part(name: str, render, *key) -> Markup:
-        """``render()``'s markup, rendered the first time ``(name, prefix, *key)`` is seen."""
-        full_key = (name, request.script_root,
+        """``render()``'s markup, rendered the first time ``(name, prefix, language, *key)``
+        is seen."""
+        full_key = (name, request.script_root, current_language(),
                     *(tuple(k) if isinstance(k, list) else k for k in key))
         markup = parts.get(full_key)
         if markup is None:

@@ -53,6 +53,8 @@ class User(Person, UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "en", "de" (panel.i18n.LANGUAGES); None: the browser's language.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     def set_password(self, password: str) -> None:
         """Store the hash of ``password``, normalised. The policy (panel.services.passwords)

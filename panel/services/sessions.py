@@ -61,6 +61,7 @@ class SignedInUser(Person):
     role: str
     session_id: int
     token: str
+    locale: str | None = None  # the user's language setting (None: the browser's)
 
     is_authenticated = True
     is_active = True
@@ -93,7 +94,7 @@ def start(user: User, address: str, user_agent: str | None) -> SignedInUser:
     db.session.add(row)
     db.session.flush()
     signed_in = SignedInUser(id=user.id, email=user.email, name=user.name, role=user.role,
-                             session_id=row.id, token=token)
+                             session_id=row.id, token=token, locale=user.locale)
     db.session.commit()
     return signed_in
 
@@ -102,7 +103,7 @@ def start(user: User, address: str, user_agent: str | None) -> SignedInUser:
 # running it (its cache key, computed once per statement object, is then reused too).
 _OPEN_SESSION = (
     select(UserSession.id, UserSession.last_seen_at, User.id, User.email, User.name,
-           User.role, User.active)
+           User.role, User.active, User.locale)
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None))
 )
@@ -116,7 +117,7 @@ def signed_in_user(token: str) -> SignedInUser | None:
     row = db.session.execute(_OPEN_SESSION, {"token_hash": _digest(token)}).one_or_none()
     if row is None:
         return None
-    session_id, last_seen, user_id, email, name, role, active = row
+    session_id, last_seen, user_id, email, name, role, active, locale = row
     now = utcnow()
     if not active:
         return None
@@ -126,7 +127,7 @@ def signed_in_user(token: str) -> SignedInUser | None:
         write_in_passing(update(UserSession).where(UserSession.id == session_id)
                          .values(last_seen_at=now))
     return SignedInUser(id=user_id, email=email, name=name, role=role, session_id=session_id,
-                        token=token)
+                        token=token, locale=locale)
 
 
 def _end_where(condition, reason: str) -> int:

@@ -1,0 +1,70 @@
+"""Languages of the back office: English and German, chosen per user (Flask-Babel).
+
+A user's own setting wins; without one, the browser's Accept-Language picks among the
+languages we have, English when it names none of them. Text is marked with ``_`` (gettext)
+in views and ``_l`` (lazy) where it is defined at import time (menu names, plugin texts),
+``{% trans %}`` / ``_()`` in templates. The catalogs are panel/translations/<lang>/
+LC_MESSAGES/messages.po, compiled to .mo by ``make translations`` (tests check both).
+
+Mails to a customer are written in the order's language (``order_language``), not the
+back-office user's.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale
+from flask_babel import gettext as _  # noqa: F401 (re-exported for the views)
+from flask_babel import lazy_gettext as _l  # noqa: F401
+from flask_babel import ngettext  # noqa: F401
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DEFAULT = "en"
+# Code: the language's own name, as the setting lists it (never translated).
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+
+babel = Babel()
+
+
+def language_of(locale: str | None) -> str:
+    """The language of ours for a locale such as ``de_AT`` or ``en-GB`` (English if none)."""
+    code = (locale or "").replace("-", "_").split("_")[0].lower()
+    return code if code in LANGUAGES else DEFAULT
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the browser's best match, else English."""
+    if not has_request_context():
+        return DEFAULT  # a command or the worker: mails choose their own (order_language)
+    chosen = getattr(current_user, "locale", None)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
+
+
+def current_language() -> str:
+    """The language of this request ("en" outside one)."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def order_language(order) -> str:
+    """The language to write to an order's customer in: the order's locale's."""
+    return language_of(getattr(order, "locale", None))
+
+
+def in_language(language: str):
+    """``with in_language("de"):`` renders text in that language (a mail to a customer)."""
+    return force_locale(language_of(language))
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    babel.init_app(app, locale_selector=select_locale)
+    # {% trans %} blocks read as one line of text, however the template wraps them (the
+    # catalog is extracted the same way: panel/i18n_catalog.py).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
