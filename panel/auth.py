@@ -15,17 +15,18 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from panel.i18n import _, _l
 from panel.services import sessions, sign_ins, users
 from panel.services.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_FAILED = "Email or password is not correct."
+LOGIN_FAILED = _l("Email or password is not correct.")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password",
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"),
                              validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)])
 
 
@@ -59,7 +60,7 @@ def login():
         user = users.authenticate(email, form.password.data)
         if user is None:
             sign_ins.finish(attempt, sign_ins.FAILED)
-            flash(LOGIN_FAILED, "error")
+            flash(str(LOGIN_FAILED), "error")
         else:
             sign_ins.finish(attempt, sign_ins.SIGNED_IN)
             signed_in = sessions.start(user, address, agent)
@@ -76,5 +77,5 @@ def logout():
         sessions.end(current_user.session_id, sessions.LOGGED_OUT)
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

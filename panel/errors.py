@@ -21,18 +21,20 @@ from werkzeug.exceptions import InternalServerError
 from panel.api.problems import is_api_request
 from panel.db_faults import is_lost, is_unavailable
 from panel.extensions import db
+from panel.i18n import N_, _
 
 log = logging.getLogger("panel.errors")
 
-DATABASE_MESSAGE = ("The database could not be reached, so nothing was saved. "
-                    "Please try again in a moment.")
-DATABASE_BUSY_MESSAGE = ("The database could not complete the request, so nothing was saved. "
-                         "Please try again in a moment.")
-PARTLY_SAVED_MESSAGE = ("The database stopped answering partway through this request: what "
-                        "was done before that was saved, the rest was not. Reload the page to "
-                        "see where things stand, and try the rest again in a moment.")
-INTERNAL_MESSAGE = ("Something went wrong on our side, and the request was not completed. "
-                    "Please try again; if it keeps happening, tell your administrator.")
+# English in the API's JSON; the pages show them in the user's language.
+DATABASE_MESSAGE = N_("The database could not be reached, so nothing was saved. "
+                      "Please try again in a moment.")
+DATABASE_BUSY_MESSAGE = N_("The database could not complete the request, so nothing was "
+                           "saved. Please try again in a moment.")
+PARTLY_SAVED_MESSAGE = N_("The database stopped answering partway through this request: what "
+                          "was done before that was saved, the rest was not. Reload the page "
+                          "to see where things stand, and try the rest again in a moment.")
+INTERNAL_MESSAGE = N_("Something went wrong on our side, and the request was not completed. "
+                      "Please try again; if it keeps happening, tell your administrator.")
 
 
 def init_app(app: Flask) -> None:
@@ -64,7 +66,8 @@ def database_error(exc: sa_exc.DBAPIError):
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    body = _render_page("errors/database.html", title="Database unavailable", message=message)
+    body = _render_page("errors/database.html", title=_("Database unavailable"),
+                        message=_(message))
     return body, 503, {"Retry-After": "5"}
 
 
@@ -78,8 +81,8 @@ def internal_error(exc: InternalServerError):
         response = jsonify({"error": "internal_error", "message": INTERNAL_MESSAGE})
         response.status_code = 500
         return response
-    return _render_page("errors/internal.html", title="Something went wrong",
-                        message=INTERNAL_MESSAGE), 500
+    return _render_page("errors/internal.html", title=_("Something went wrong"),
+                        message=_(INTERNAL_MESSAGE)), 500
 
 
 def _wants_json() -> bool:

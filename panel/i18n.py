@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale
-from flask_babel import gettext as _  # noqa: F401 (re-exported for the views)
-from flask_babel import lazy_gettext as _l  # noqa: F401
-from flask_babel import ngettext  # noqa: F401
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, gettext, lazy_gettext, ngettext, refresh
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DEFAULT = "en"
@@ -26,6 +24,16 @@ DEFAULT = "en"
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 
 babel = Babel()
+_ = gettext  # the views' and services' names for marking text
+_l = lazy_gettext
+__all__ = ["_", "_l", "ngettext", "N_", "LANGUAGES", "language_of", "order_language",
+           "in_language", "current_language", "refresh_language", "init_i18n"]
+
+
+def N_(text: str) -> str:
+    """Mark text for the catalog where it is defined and translate it where it is shown
+    (``_(TEXT)``): for constants that also go out untranslated (an API's JSON)."""
+    return text
 
 
 def language_of(locale: str | None) -> str:
@@ -38,10 +46,21 @@ def select_locale() -> str:
     """The signed-in user's language, else the browser's best match, else English."""
     if not has_request_context():
         return DEFAULT  # a command or the worker: mails choose their own (order_language)
-    chosen = getattr(current_user, "locale", None)
+    try:
+        chosen = g.panel_language if "panel_language" in g else \
+            getattr(current_user, "locale", None)
+    except SQLAlchemyError:
+        chosen = None  # an error page while the database is away: the browser's language
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
+
+
+def refresh_language(chosen: str | None) -> None:
+    """After the user changed their setting: this request's later text (the flash message)
+    in the new language already."""
+    g.panel_language = chosen or ""
+    refresh()
 
 
 def current_language() -> str:

@@ -127,12 +127,23 @@ def unmarked_in_template(path: Path) -> list[str]:
     return reader.found + _unmarked_constants(env.parse(source))
 
 
+def _bare_text(node: ast.AST) -> bool:
+    """Whether the expression holds a literal with words, or an f-string, outside gettext."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) in GETTEXT_NAMES:
+        return False
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(_words(node.value))
+    return any(_bare_text(child) for child in ast.iter_child_nodes(node))
+
+
 def unmarked_in_python(path: Path) -> list[str]:
-    """flash() calls whose message is a literal or an f-string, not gettext."""
+    """flash() calls whose message holds a literal or an f-string not given to gettext."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "flash" \
-                and node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr)):
+                and node.args and _bare_text(node.args[0]):
             found.append(f"line {node.lineno}: flash({ast.unparse(node.args[0])[:60]})")
     return found
 

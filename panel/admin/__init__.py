@@ -26,12 +26,16 @@ from panel.admin.saved_views import SavedViewsView
 from panel.admin.stuck import StuckItemsView
 from panel.admin.users import SignInsView, UsersView
 from panel.extensions import db
+from panel.i18n import _l
 from panel.models import LoginAttempt, User
 
 
 def init_admin(app: Flask) -> Admin:
     """Build a fresh Admin for this app (views are bound to one Admin, so never shared)."""
     _event_role_helpers(app)
+    # The menu's names are translated when a page shows them (lazy text); a category is
+    # one object, which Flask-Admin's menu groups its views by.
+    SALES, CUSTOMERS, ADMINISTRATION = _l("Sales"), _l("Customers"), _l("Administration")
     init_refund_helpers(app)
     init_layout_cache(app)
     admin = Admin(
@@ -39,47 +43,47 @@ def init_admin(app: Flask) -> Admin:
         name="Order Panel",
         url="/",
         theme=Bootstrap4Theme(base_template="panel_base.html", fluid=True),
-        index_view=DashboardView(name="Dashboard", url="/"),
+        index_view=DashboardView(name=_l("Dashboard"), url="/"),
     )
-    admin.add_view(OrdersView(name="Orders", category="Sales", endpoint="orders",
+    admin.add_view(OrdersView(name=_l("Orders"), category=SALES, endpoint="orders",
                               url="/sales/orders"))
-    admin.add_view(BulkView(name="Bulk actions", endpoint="bulk", url="/sales/bulk"))
-    admin.add_view(SavedViewsView(name="Saved views", endpoint="saved_views",
+    admin.add_view(BulkView(name=_l("Bulk actions"), endpoint="bulk", url="/sales/bulk"))
+    admin.add_view(SavedViewsView(name=_l("Saved views"), endpoint="saved_views",
                                   url="/sales/views"))
-    admin.add_view(CommunicationView(name="Communication", endpoint="communication",
+    admin.add_view(CommunicationView(name=_l("Communication"), endpoint="communication",
                                      url="/sales/messages"))
-    admin.add_view(DocumentsView(name="Documents", endpoint="documents",
+    admin.add_view(DocumentsView(name=_l("Documents"), endpoint="documents",
                                  url="/sales/documents"))
-    admin.add_view(ReclamationsView(name="Reclamations", category="Sales",
+    admin.add_view(ReclamationsView(name=_l("Reclamations"), category=SALES,
                                     endpoint="reclamations", url="/sales/reclamations"))
-    admin.add_view(RefundsView(name="Refunds", category="Sales", endpoint="refunds",
+    admin.add_view(RefundsView(name=_l("Refunds"), category=SALES, endpoint="refunds",
                                url="/sales/refunds"))
-    admin.add_view(ReturnsView(name="Returns", category="Sales", endpoint="returns",
+    admin.add_view(ReturnsView(name=_l("Returns"), category=SALES, endpoint="returns",
                                url="/sales/returns"))
-    admin.add_view(CustomersView(name="Customers", category="Customers", endpoint="customers",
+    admin.add_view(CustomersView(name=_l("Customers"), category=CUSTOMERS, endpoint="customers",
                                  url="/customers"))
-    admin.add_view(AccountView(name="My account", endpoint="account", url="/account"))
-    admin.add_view(UsersView(User, db, name="Users", category="Administration",
+    admin.add_view(AccountView(name=_l("My account"), endpoint="account", url="/account"))
+    admin.add_view(UsersView(User, db, name=_l("Users"), category=ADMINISTRATION,
                              endpoint="users", url="/administration/users"))
-    admin.add_view(SignInsView(LoginAttempt, db, name="Sign-ins", category="Administration",
+    admin.add_view(SignInsView(LoginAttempt, db, name=_l("Sign-ins"), category=ADMINISTRATION,
                                endpoint="sign_ins", url="/administration/sign-ins"))
-    admin.add_view(PluginsView(name="Plugins", category="Administration", endpoint="plugins",
+    admin.add_view(PluginsView(name=_l("Plugins"), category=ADMINISTRATION, endpoint="plugins",
                                url="/administration/plugins"))
-    admin.add_view(ReturnReasonsView(name="Return reasons", category="Administration",
+    admin.add_view(ReturnReasonsView(name=_l("Return reasons"), category=ADMINISTRATION,
                                      endpoint="return_reasons",
                                      url="/administration/return-reasons"))
     OmsView.is_visible = TransitionLogView.is_visible = AdministrationPage.is_visible
     StuckItemsView.is_visible = AdministrationPage.is_visible
-    admin.add_view(OmsView(name="OMS", category="Administration", endpoint="oms",
+    admin.add_view(OmsView(name=_l("OMS"), category=ADMINISTRATION, endpoint="oms",
                            url="/administration/oms"))
-    admin.add_view(TransitionLogView(name="Transition Log", category="Administration",
+    admin.add_view(TransitionLogView(name=_l("Transition Log"), category=ADMINISTRATION,
                                      endpoint="transition_log",
                                      url="/administration/transition-log"))
-    admin.add_view(StuckItemsView(name="Stuck items", category="Administration",
+    admin.add_view(StuckItemsView(name=_l("Stuck items"), category=ADMINISTRATION,
                                   endpoint="stuck_items", url="/administration/stuck-items"))
     # In the admins' menu; agents reach it from an order's undelivered mail (and retry).
     OutboxView.is_visible = AdministrationPage.is_visible
-    admin.add_view(OutboxView(name="Outbox", category="Administration", endpoint="outbox",
+    admin.add_view(OutboxView(name=_l("Outbox"), category=ADMINISTRATION, endpoint="outbox",
                               url="/administration/outbox"))
     return admin
 

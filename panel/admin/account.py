@@ -7,11 +7,12 @@ from flask_login import current_user
 
 from panel.admin.base import PanelView
 from panel.extensions import db
+from panel.i18n import LANGUAGES, _, _l, ngettext, refresh_language
 from panel.models import User
 from panel.services import sessions, sign_ins, users
 from panel.services.passwords import MAX_LENGTH, MIN_LENGTH
 
-WRONG_PASSWORD = "The current password is not correct."
+WRONG_PASSWORD = _l("The current password is not correct.")
 
 
 class AccountView(PanelView):
@@ -22,7 +23,8 @@ class AccountView(PanelView):
         return self.render(
             "account/index.html", sessions=sessions.sessions_of(current_user.id),
             current_session=current_user.session_id, errors=errors or {},
-            min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+            min_length=MIN_LENGTH, max_length=MAX_LENGTH, languages=LANGUAGES,
+            chosen_language=current_user.locale,
         ), status
 
     @expose("/")
@@ -33,8 +35,10 @@ class AccountView(PanelView):
     def end_other_sessions(self):
         ended = sessions.end_all(current_user.id, sessions.ENDED_BY_USER,
                                  keep=current_user.session_id)
-        flash(f"Ended {ended} other session{'s' if ended != 1 else ''}. This one goes on."
-              if ended else "There was no other session to end.", "success" if ended else "info")
+        flash(ngettext("Ended %(num)d other session. This one goes on.",
+                       "Ended %(num)d other sessions. This one goes on.", ended)
+              if ended else _("There was no other session to end."),
+              "success" if ended else "info")
         return redirect(url_for(".index"))
 
     @expose("/password", methods=("POST",))
@@ -52,20 +56,37 @@ class AccountView(PanelView):
         user = db.session.get(User, current_user.id)
         if not user.check_password(form.get("current_password", "")):
             sign_ins.finish(attempt, sign_ins.FAILED)
-            errors["current_password"] = WRONG_PASSWORD
+            errors["current_password"] = str(WRONG_PASSWORD)
         else:
             sign_ins.finish(attempt, sign_ins.CONFIRMED)
             if new != repeated:
-                errors["repeat_password"] = "The two new passwords are not the same."
+                errors["repeat_password"] = _("The two new passwords are not the same.")
             else:
                 try:
                     ended = users.set_password(user, new, keep_session=current_user.session_id)
                 except users.UserError as exc:
                     errors["new_password"] = str(exc)
                 else:
-                    flash("Your password was changed."
-                          + (f" {ended} other session{'s' if ended != 1 else ''} ended."
-                             if ended else ""), "success")
+                    flash(ngettext("Your password was changed. %(num)d other session ended.",
+                                   "Your password was changed. %(num)d other sessions ended.",
+                                   ended) if ended else _("Your password was changed."),
+                          "success")
                     return redirect(url_for(".index"))
-        flash("The password was not changed: correct the fields marked below.", "error")
+        flash(_("The password was not changed: correct the fields marked below."), "error")
         return self._page(errors, 400)
+
+    @expose("/language", methods=("POST",))
+    def change_language(self):
+        """The user's language: one of LANGUAGES, or "" for the browser's."""
+        chosen = request.form.get("language", "")
+        if chosen and chosen not in LANGUAGES:
+            flash(_("There is no language %(code)r; choose one of the list.", code=chosen[:20]),
+                  "error")
+            return self._page(status=400)
+        user = db.session.get(User, current_user.id)
+        user.locale = chosen or None
+        db.session.commit()
+        refresh_language(chosen or None)
+        flash(_("The panel now speaks %(language)s.", language=LANGUAGES[chosen])
+              if chosen else _("The panel now follows your browser's language."), "success")
+        return redirect(url_for(".index"))

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from panel.admin.forms import AdminForm
 from panel.admin.model_views import PanelModelView
 from panel.extensions import db
+from panel.i18n import _, _l, ngettext
 from panel.models import User
 from panel.models.user import ROLES
 from panel.services import passwords, sessions, users
@@ -21,14 +22,14 @@ def _valid_email(form, field) -> None:
     try:
         email_address(field.data or "")
     except ValueError as exc:
-        raise ValidationError(f"The email {exc}.") from None
+        raise ValidationError(_("The email %(problem)s.", problem=exc)) from None
 
 
 def _valid_name(form, field) -> None:
     try:
         users.checked_name(field.data or "")
     except users.UserError as exc:
-        raise ValidationError(f"The {exc}.") from None
+        raise ValidationError(str(exc)) from None
 
 
 def _password_policy(form, field) -> None:
@@ -69,14 +70,17 @@ class UsersView(PanelModelView):
     form_columns = ("email", "name", "role", "active", "password")
     form_extra_fields = {
         "password": PasswordField(
-            "Password",
-            description=(f"At least {passwords.MIN_LENGTH} characters; common passwords, "
-                         "repeats and the user's own name or email are refused. Leave empty to "
-                         "keep the current password. Saving a new password, role or "
-                         "deactivation ends the user's sessions."),
+            _l("Password"),
+            description=_l("At least %(least)d characters; common passwords, repeats and the "
+                           "user's own name or email are refused. Leave empty to keep the "
+                           "current password. Saving a new password, role or deactivation "
+                           "ends the user's sessions.", least=passwords.MIN_LENGTH),
             validators=[_password_policy],
         )
     }
+    column_labels = {"email": _l("Email"), "name": _l("Name"), "role": _l("Role"),
+                     "active": _l("Active"), "last_login_at": _l("Last login"),
+                     "created_at": _l("Created")}
     form_overrides = {"role": SelectField}
     form_args = {
         "role": {"choices": list(ROLES)},
@@ -94,11 +98,12 @@ class UsersView(PanelModelView):
                 db.select(User.id).where(User.email == model.email, User.id != model.id)
             )
         if taken is not None:
-            raise ValidationError(f"A user with the email {model.email} already exists.")
+            raise ValidationError(_("A user with the email %(email)s already exists.",
+                                    email=model.email))
         if form.password.data:
             model.set_password(form.password.data)
         elif is_created:
-            raise ValidationError("A new user needs a password.")
+            raise ValidationError(_("A new user needs a password."))
         reason = None if is_created else _session_end_reason(model)
         if reason:
             # In the transaction that saves the change; admins who change their own
@@ -106,8 +111,9 @@ class UsersView(PanelModelView):
             keep = current_user.session_id if model.id == current_user.id else None
             ended = sessions.end_all(model.id, reason, keep=keep, commit=False)
             if ended:
-                flash(f"{ended} session{'s' if ended != 1 else ''} of {model.email} ended "
-                      f"({reason}).", "info")
+                flash(ngettext("%(num)d session of %(email)s ended (%(reason)s).",
+                               "%(num)d sessions of %(email)s ended (%(reason)s).", ended,
+                               email=model.email, reason=reason), "info")
 
     def render(self, template, **kwargs):
         if template == self.edit_template and kwargs.get("model") is not None:
@@ -123,8 +129,10 @@ class UsersView(PanelModelView):
             abort(404)
         keep = current_user.session_id if user.id == current_user.id else None
         ended = sessions.end_all(user.id, sessions.ENDED_BY_ADMIN, keep=keep)
-        flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}."
-              if ended else f"{user.email} had no open session.", "success" if ended else "info")
+        flash(ngettext("Ended %(num)d session of %(email)s.",
+                       "Ended %(num)d sessions of %(email)s.", ended, email=user.email)
+              if ended else _("%(email)s had no open session.", email=user.email),
+              "success" if ended else "info")
         return redirect(url_for(".edit_view", id=user.id))
 
 
@@ -136,7 +144,9 @@ class SignInsView(PanelModelView):
     can_view_details = False
     can_export = False
     column_list = ("created_at", "email", "address", "outcome", "user_agent")
-    column_labels = {"created_at": "When", "address": "From address"}
+    column_labels = {"created_at": _l("When"), "email": _l("Email"),
+                     "address": _l("From address"), "outcome": _l("Outcome"),
+                     "user_agent": _l("Browser")}
     column_searchable_list = ("email", "address")
     column_sortable_list = ("created_at", "email", "address", "outcome")
     column_default_sort = ("created_at", True)

@@ -18,6 +18,7 @@ import re
 
 from zxcvbn import zxcvbn
 
+from panel.i18n import _, current_language
 from panel.models.user import normalise_password
 
 MIN_LENGTH = 15
@@ -47,25 +48,28 @@ def problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """What is wrong with ``password`` for the account (email, name), or None when it may
     be used."""
     if not password:
-        return "Enter a password."
+        return _("Enter a password.")
     password = normalise_password(password)
     if _CONTROL.search(password):
-        return "The password must not contain control characters (such as tabs or line breaks)."
+        return _("The password must not contain control characters (such as tabs or line "
+                 "breaks).")
     if not password.strip():
-        return "The password must not be made of spaces only."
+        return _("The password must not be made of spaces only.")
     if len(password) < MIN_LENGTH:
-        return (f"The password must be at least {MIN_LENGTH} characters long; it has "
-                f"{len(password)}. A few unrelated words make a long password that is easy "
-                f"to remember.")
+        return _("The password must be at least %(least)d characters long; it has %(length)d. "
+                 "A few unrelated words make a long password that is easy to remember.",
+                 least=MIN_LENGTH, length=len(password))
     if len(password) > MAX_LENGTH:
-        return (f"The password must be at most {MAX_LENGTH} characters long; it has "
-                f"{len(password)}.")
+        return _("The password must be at most %(most)d characters long; it has %(length)d.",
+                 most=MAX_LENGTH, length=len(password))
     estimate = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=_context_words(email, name))
     if estimate["score"] < MIN_SCORE:
-        reason = estimate["feedback"]["warning"] or (
-            "It is built from common words, names, dates or patterns, or from this "
-            "account's email or name.")
-        return f"The password is too easy to guess. {reason.rstrip('.')}. Choose another."
+        # zxcvbn's own warning is English only; German users get the general reason.
+        warning = estimate["feedback"]["warning"] if current_language() == "en" else ""
+        reason = warning or _("It is built from common words, names, dates or patterns, or "
+                              "from this account's email or name.")
+        return _("The password is too easy to guess. %(reason)s. Choose another.",
+                 reason=reason.rstrip("."))
     return None
 
 

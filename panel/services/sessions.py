@@ -27,6 +27,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select, update
 
 from panel.bookkeeping import write_in_passing
 from panel.extensions import db
+from panel.i18n import N_  # stored in English, shown translated (_(reason))
 from panel.models import User, UserSession
 from panel.models.base import utcnow
 from panel.models.user import Person
@@ -34,13 +35,13 @@ from panel.models.user import Person
 log = logging.getLogger("panel.sessions")
 
 # Why a session ended, as the user's session list and the log say it.
-LOGGED_OUT = "logged out"
-PASSWORD_CHANGED = "password changed"
-ROLE_CHANGED = "role changed"
-DEACTIVATED = "account deactivated"
-ENDED_BY_USER = "ended by the user"
-ENDED_BY_ADMIN = "ended by an admin"
-EXPIRED = "expired"
+LOGGED_OUT = N_("logged out")
+PASSWORD_CHANGED = N_("password changed")
+ROLE_CHANGED = N_("role changed")
+DEACTIVATED = N_("account deactivated")
+ENDED_BY_USER = N_("ended by the user")
+ENDED_BY_ADMIN = N_("ended by an admin")
+EXPIRED = N_("expired")
 
 # last_seen_at is written at most this often per session: often enough for the idle limit
 # (hours) and the session list, rarely enough that reading pages does not mean writing.

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from panel.extensions import db
+from panel.i18n import ngettext
 from panel.locking import lock_names
 from panel.models import LoginAttempt
 from panel.models.base import utcnow
@@ -54,8 +55,10 @@ def refusal(email: str, address: str, now: datetime | None = None) -> str | None
     if until is None:
         return None
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    return (f"Too many failed logins for this account or from this address. Try again in "
-            f"{minutes} minute{'s' if minutes != 1 else ''}.")
+    return ngettext("Too many failed logins for this account or from this address. Try again "
+                    "in %(num)d minute.",
+                    "Too many failed logins for this account or from this address. Try again "
+                    "in %(num)d minutes.", minutes)
 
 
 def begin(email: str, address: str, user_agent: str | None) -> tuple[int | None, str | None]:

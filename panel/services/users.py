@@ -4,6 +4,7 @@ from __future__ import annotations
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import User
 from panel.models.base import utcnow
 from panel.models.user import ROLES
@@ -28,7 +29,8 @@ MAX_EMAIL_LENGTH = 254
 def checked_email(email: str) -> str:
     """The email, normalised, if it can be a back-office login; else UserError saying why."""
     if len(email.strip()) > MAX_EMAIL_LENGTH:
-        raise UserError(f"the email must be at most {MAX_EMAIL_LENGTH} characters long")
+        raise UserError(_("the email must be at most %(most)d characters long",
+                          most=MAX_EMAIL_LENGTH))
     try:
         return email_address(email)
     except ValueError as exc:
@@ -40,27 +42,28 @@ def checked_name(name: str) -> str:
     UserError saying why."""
     name = name.strip()
     if not name:
-        raise UserError("name must not be empty")
+        raise UserError(_("The name must not be empty."))
     if len(name) > 100:
-        raise UserError("name must be at most 100 characters long")
+        raise UserError(_("The name must be at most 100 characters long."))
     try:
         return readable(single_line(name))
     except ValueError as exc:
-        raise UserError(f"name {exc}") from None
+        raise UserError(_("The name %(problem)s.", problem=exc)) from None
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
     """Create an active back-office user with a password that meets the policy."""
     email = checked_email(email)
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise UserError(_("role must be one of %(roles)s, not %(role)r", roles=", ".join(ROLES),
+                          role=role))
     name = checked_name(name)
     try:
         passwords.check(password, email=email, name=name)
     except passwords.PasswordRejected as exc:
         raise UserError(str(exc)) from None
     if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
-        raise UserError(f"a user with the email {email} already exists")
+        raise UserError(_("a user with the email %(email)s already exists", email=email))
     user = User(email=email, name=name, role=role, active=True)
     user.set_password(password)
     db.session.add(user)
