@@ -21,7 +21,8 @@ from sqlalchemy.exc import DisconnectionError
 
 def drop_closed_connections(engine: Engine) -> None:
     """Make ``engine``'s pool replace connections the server has closed, at checkout."""
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and \
+            not event.contains(engine, "checkout", _refuse_if_closed):
         event.listen(engine, "checkout", _refuse_if_closed)
 
 

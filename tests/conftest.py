@@ -17,11 +17,13 @@ from panel import create_app
 from panel.extensions import db
 from panel.models import User
 from panel.services import api_tokens
+from tests import app_caches
 
 PASSWORD = "correct horse battery"
 TEST_DB_URL = os.environ.get("PANEL_TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DB_URL.startswith("postgresql")
 KNOWN_TABLES = None  # filled from the metadata on first use
+app_caches.install()
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -80,6 +82,7 @@ def app(database_url, app_config):
         "MAIL_SUPPRESS_SEND": True,
         **app_config,
     })
+    app_caches.share_with(app)
     with app.app_context():
         _wipe(db.engine)
     yield app
@@ -154,12 +157,16 @@ def csrf_token_in(page: str) -> str:
 
 @functools.cache
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    """The test accounts' hash: a cheap one (PBKDF2, 1,000 rounds). Checking the app's own
+    scrypt hash costs about 110 ms per login, and the suite logs in thousands of times;
+    werkzeug checks either kind, and the real hashing is tested where passwords are set
+    (test_passwords, test_users_admin, test_cli)."""
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 @pytest.fixture
 def accounts(app):
-    """One user per role; returns {role: email}. (Hashed once: scrypt is slow on purpose.)"""
+    """One user per role; returns {role: email}."""
     with app.app_context():
         for role in ("admin", "agent", "viewer"):
             db.session.add(User(email=f"{role}@example.org", name=f"{role.title()} User",

@@ -41,13 +41,19 @@ def test_among_ids_selects_exactly_the_listed_rows(app, orders):
 def test_among_ids_keeps_one_statement_text_for_any_number_of_ids(app, orders):
     with app.app_context():
         seen = []
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda conn, cursor, statement, *rest: seen.append(statement))
-        for ids in ([orders[0]], orders, orders * 50):
-            db.session.execute(sa.update(OrderItem.__table__)
-                               .where(among_ids(OrderItem.__table__.c.order_id, ids))
-                               .values(sku=OrderItem.__table__.c.sku))
-        db.session.rollback()
+
+        def record(conn, cursor, statement, *rest):
+            seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            for ids in ([orders[0]], orders, orders * 50):
+                db.session.execute(sa.update(OrderItem.__table__)
+                                   .where(among_ids(OrderItem.__table__.c.order_id, ids))
+                                   .values(sku=OrderItem.__table__.c.sku))
+            db.session.rollback()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
     assert len(seen) == 3 and len(set(seen)) == 1
 
 
