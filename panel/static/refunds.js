@@ -7,7 +7,9 @@
   var currency = form.getAttribute("data-currency");
   var format = null;
   try {
-    format = new Intl.NumberFormat("en", { style: "currency", currency: currency });
+    // The page's language (<html lang>), as the server writes money on it.
+    format = new Intl.NumberFormat(document.documentElement.lang || "en",
+                                   { style: "currency", currency: currency });
   } catch (error) { format = null; }
   var digits = format ? format.resolvedOptions().maximumFractionDigits : 2;
   var scale = Math.pow(10, digits);
