@@ -60,7 +60,8 @@ def _named(text: str, name: str, known: Collection[str]) -> str:
     line = html_text(text)
     if name in known:
         return line
-    return f'<font color="{MISSING_COLOR}">{line} {html_text(_("(not implemented)"))}</font>'
+    missing = html_text(_("(not implemented)"))
+    return f'<font color="{MISSING_COLOR}">{line} {missing}</font>'
 
 
 def _state_label(state: State, count: int | None) -> str:
@@ -78,8 +79,8 @@ def _edge_label(transition: Transition, event: Event | None, *, commands, condit
     if transition.event is not None:
         lines.append(f"<b>{html_text(transition.event)}</b>")
         if event is None:
-            lines.append(f'<font color="{MISSING_COLOR}">'
-                         f'{html_text(_("(unknown event)"))}</font>')
+            unknown = html_text(_("(unknown event)"))
+            lines.append(f'<font color="{MISSING_COLOR}">{unknown}</font>')
     if event is not None:
         if event.manual:
             lines.append(html_text(_("(manual)")))
