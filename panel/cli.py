@@ -378,7 +378,7 @@ def oms_stuck(process, state, error, reason, limit, retry):
     rows = stuck_items.stuck_rows(query, finder, limit)
     for row in rows:
         item = row.item
-        why = ", ".join(stuck_items.REASONS[r] for r in row.reasons)
+        why = ", ".join(str(stuck_items.REASONS[r]) for r in row.reasons)
         detail = (row.failure.error_message if row.failure else
                   f'timeout "{row.overdue[0]}" due {row.overdue[1]:%Y-%m-%d %H:%M}'
                   if row.overdue else "")

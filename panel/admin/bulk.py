@@ -16,6 +16,7 @@ from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.listing import list_url
 from panel.admin.order_query import read_order_query
+from panel.i18n import _
 from panel.models import BulkRun, Selection
 from panel.models.bulk import OUTCOMES
 from panel.params import ParameterError, read_ids, read_page
@@ -77,13 +78,14 @@ class BulkView(PanelView):
             if form.get("scope") == "all":
                 query, errors = read_order_query(filter_args)
                 if errors:
-                    raise BulkError("the filter is not valid (" + "; ".join(errors) + ")")
+                    raise BulkError(_("the filter is not valid (%(errors)s)",
+                                      errors="; ".join(map(str, errors))))
                 selection = service.freeze_selection(query, current_user)
             else:
                 ids = _order_ids(form.getlist("order"))
                 selection = service.freeze_selection(ids, current_user)
         except BulkError as exc:
-            flash(f"Nothing was selected: {exc}.", "error")
+            flash(_("Nothing was selected: %(reason)s.", reason=exc), "error")
             return redirect(back)
         if form.get("action") == "csv":
             return redirect(url_for(".export", selection_id=selection.id), code=303)
@@ -123,7 +125,7 @@ class BulkView(PanelView):
         try:
             run = service.start_run(selection, request.form.get("event", ""), current_user)
         except BulkError as exc:
-            flash(f"Nothing was started: {exc}.", "error")
+            flash(_("Nothing was started: %(reason)s.", reason=exc), "error")
             return redirect(url_for(".selection", selection_id=selection.id))
         return redirect(url_for(".run", selection_id=selection.id, run_id=run.id))
 
@@ -136,7 +138,8 @@ class BulkView(PanelView):
         outcome = request.args.get("outcome", "")
         errors = []
         if outcome and outcome not in OUTCOMES:
-            errors.append(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+            errors.append(_("outcome: %(value)s is not one of %(choices)s",
+                            value=repr(outcome), choices=", ".join(OUTCOMES)))
             outcome = ""
         try:
             page_number = read_page("page", request.args.get("page", "1"))
@@ -149,6 +152,7 @@ class BulkView(PanelView):
         return self.render(
             "bulk/run.html", selection=selection, run=run, counts=counts, rows=rows,
             outcome=outcome, page=page_number, errors=errors,
+            outcome_labels=service.OUTCOME_LABELS,
             has_next=page_number * REPORT_PAGE_SIZE < shown_total,
         ), (400 if errors else 200)
 
@@ -162,7 +166,7 @@ class BulkView(PanelView):
         try:
             result = bulk_batches.run_batch(run.id, current_user, self.batch_size)
         except bulk_batches.BatchRefused as exc:
-            message = f"Nothing was run: {exc}."
+            message = _("Nothing was run: %(reason)s.", reason=exc)
             if _wants_json():
                 return jsonify(status="refused", message=message), 403
             flash(message, "error")
@@ -175,12 +179,13 @@ class BulkView(PanelView):
             # 503 and Retry-After: the database is the trouble; the body says what was saved.
             return (body, 503, {"Retry-After": "5"}) if interrupted else body
         if interrupted:
-            flash(f'{result.message} Press "Run next batch" to go on.', "error")
+            flash(_('%(message)s Press "Run next batch" to go on.', message=result.message),
+                  "error")
         return redirect(back)
 
     @expose("/selections/<int:selection_id>/runs/<int:run_id>/report.csv")
     @editors_only
     def report(self, selection_id: int, run_id: int):
         run = self._run(selection_id, run_id)
-        return csv_response(service.REPORT_COLUMNS, service.report_rows(run),
+        return csv_response([str(c) for c in service.REPORT_COLUMNS], service.report_rows(run),
                             f"bulk-run-{run.id}.csv")

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from panel.admin.base import PanelView
 from panel.admin.listing import ListArgs, list_url
+from panel.i18n import _
 from panel.oms import graph
 from panel.oms.definitions import Process
 from panel.oms.registry import current_registry
@@ -36,7 +37,8 @@ def _highlight(process: Process) -> tuple[str | None, list[str]]:
     if not state:
         return None, []
     if state not in process.states:
-        return None, [f"state: {state!r} is not a state of the process {process.name}"]
+        return None, [_("state: %(value)s is not a state of the process %(process)s",
+                        value=repr(state), process=process.name)]
     return state, []
 
 
@@ -92,13 +94,14 @@ class OmsView(PanelView):
         highlight, errors = _highlight(process)
         if errors:
             return Response("; ".join(errors) + "\n", status=400, mimetype="text/plain")
-        source, _ = _dot_for(process, highlight)
+        source, _counts = _dot_for(process, highlight)
         try:
             rendered = graph.render_svg(source)
         except graph.GraphError as exc:
             return Response(str(exc) + "\n", status=500, mimetype="text/plain")
         if rendered is None:
-            return Response("Graphviz is not installed.\n", status=503, mimetype="text/plain")
+            return Response(_("Graphviz is not installed.") + "\n", status=503,
+                            mimetype="text/plain")
         return Response(rendered, mimetype="image/svg+xml")
 
 
@@ -112,7 +115,7 @@ def read_log_query(args) -> tuple[oms_stats.LogQuery, list[str]]:
         per_page=parsed.per_page(),
     )
     if args.get("errors", "") not in ("", "0", "1"):
-        parsed.errors.append(f"errors: {args.get('errors')!r} is not 0 or 1")
+        parsed.errors.append(_("errors: %(value)s is not 0 or 1", value=repr(args.get("errors"))))
     return query, parsed.errors
 
 

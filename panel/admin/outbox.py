@@ -9,6 +9,8 @@ from werkzeug.datastructures import MultiDict
 from panel.admin.base import PanelView, editors_only
 from panel.admin.communication import flash_delivery
 from panel.admin.listing import ListArgs, list_url
+from panel.formatting import format_number
+from panel.i18n import _, ngettext
 from panel.models.base import utcnow
 from panel.params import ParameterError, read_ids
 from panel.services import outbox, outbox_list
@@ -64,22 +66,25 @@ class OutboxView(PanelView):
         else:
             ticked = request.form.getlist("email")
             if len(ticked) > RETRY_TICKED_CAP:
-                flash(f"Nothing was retried: at most {RETRY_TICKED_CAP:,} mails at once "
-                      f"({len(ticked):,} were sent).", "error")
+                flash(_("Nothing was retried: at most %(cap)s mails at once (%(count)s were "
+                        "sent).", cap=format_number(RETRY_TICKED_CAP),
+                        count=format_number(len(ticked))), "error")
                 return redirect(self._back())
             try:
                 ids = read_ids("email", ticked)
             except ParameterError as exc:
-                flash(f"Nothing was retried: {exc}.", "error")
+                flash(_("Nothing was retried: %(reason)s.", reason=exc), "error")
                 return redirect(self._back())
             if not ids:
-                flash("Nothing was retried: tick the mails to retry.", "error")
+                flash(_("Nothing was retried: tick the mails to retry."), "error")
                 return redirect(self._back())
             count = outbox_list.retry_now(utcnow(), ids)
         if count:
-            flash(f"{count:,} mail{'s are' if count != 1 else ' is'} due now, with a new period "
-                  "of tries; the outbox sender (the worker or the mail timer) tries "
-                  f"{'them' if count != 1 else 'it'} on its next round.", "success")
+            flash(ngettext("%(count)s mail is due now, with a new period of tries; the outbox "
+                           "sender (the worker or the mail timer) tries it on its next round.",
+                           "%(count)s mails are due now, with a new period of tries; the outbox "
+                           "sender (the worker or the mail timer) tries them on its next round.",
+                           count, count=format_number(count)), "success")
         else:
-            flash("Nothing was retried: none of those mails is waiting to be sent.", "info")
+            flash(_("Nothing was retried: none of those mails is waiting to be sent."), "info")
         return redirect(self._back())

@@ -13,9 +13,11 @@ from werkzeug.datastructures import MultiDict
 
 from panel.admin.base import PanelView
 from panel.admin.listing import ListArgs, list_url
+from panel.formatting import format_number
+from panel.i18n import _, ngettext
 from panel.models.base import utcnow
 from panel.oms.registry import current_registry
-from panel.oms.retry import retry_items
+from panel.oms.retry import RetryReport, retry_items
 from panel.params import ParameterError, read_ids
 from panel.services import stuck_items
 from panel.services.stuck_items import Finder, Limits, StuckQuery
@@ -37,6 +39,34 @@ def read_stuck_query(args) -> tuple[StuckQuery, list[str]]:
         per_page=parsed.per_page(),
     )
     return query, parsed.errors + query.check(current_registry())
+
+
+def retry_message(report: RetryReport) -> str:
+    """``report.message`` (which the CLI prints in English) in the request's language: each
+    clause whole, joined as the English one is."""
+    parts = [ngettext("Retried %(num)d item: %(moved)d moved, %(stayed)d stayed "
+                      "(no condition held)",
+                      "Retried %(num)d items: %(moved)d moved, %(stayed)d stayed "
+                      "(no condition held)", report.asked, moved=report.moved,
+                      stayed=report.stayed)]
+    if report.failed:
+        # The errors are the engine's stored messages: data, in English.
+        failed_orders = ", ".join(f"#{order_id}: {error}"
+                                  for order_id, error in sorted(report.failed.items())[:3])
+        more = len(report.failed) - 3
+        if more > 0:
+            parts.append(_("failed in %(count)d order(s) (%(orders)s, and %(more)d more)",
+                           count=len(report.failed), orders=failed_orders, more=more))
+        else:
+            parts.append(_("failed in %(count)d order(s) (%(orders)s)",
+                           count=len(report.failed), orders=failed_orders))
+    if report.waiting:
+        parts.append(ngettext("%(num)d item left waiting for an event",
+                              "%(num)d items left waiting for an event", len(report.waiting)))
+    if report.missing:
+        parts.append(ngettext("%(num)d item no longer exist", "%(num)d items no longer exist",
+                              report.missing))
+    return "; ".join(parts) + "."
 
 
 def finder() -> Finder:
@@ -71,23 +101,24 @@ class StuckItemsView(PanelView):
         if request.form.get("scope") == "all":
             query, errors = read_stuck_query(filters)
             if errors:
-                flash("Nothing was retried: " + "; ".join(errors) + ".", "error")
+                flash(_("Nothing was retried: %(reason)s.", reason="; ".join(errors)), "error")
                 return redirect(back)
             item_ids = stuck_items.stuck_item_ids(query, finder(), RETRY_ALL_CAP)
         else:
             ticked = request.form.getlist("item")
             if len(ticked) > RETRY_ALL_CAP:
-                flash(f"Nothing was retried: at most {RETRY_ALL_CAP:,} items at once "
-                      f"({len(ticked):,} were sent).", "error")
+                flash(_("Nothing was retried: at most %(cap)s items at once (%(count)s were "
+                        "sent).", cap=format_number(RETRY_ALL_CAP),
+                        count=format_number(len(ticked))), "error")
                 return redirect(back)
             try:
                 item_ids = read_ids("item", ticked)
             except ParameterError as exc:
-                flash(f"Nothing was retried: {exc}.", "error")
+                flash(_("Nothing was retried: %(reason)s.", reason=exc), "error")
                 return redirect(back)
         if not item_ids:
-            flash("Nothing was retried: tick the items to retry.", "error")
+            flash(_("Nothing was retried: tick the items to retry."), "error")
             return redirect(back)
         report = retry_items(item_ids, actor=actor_of(current_user))
-        flash(report.message, "error" if report.failed else "success")
+        flash(retry_message(report), "error" if report.failed else "success")
         return redirect(back)

@@ -2,7 +2,9 @@
 
 Names come from XML files and plugins, so none of them is trusted: nodes get synthetic ids
 (``s0``, ``s1``, ...), visible text goes into HTML-like labels with every markup character
-escaped, and the few quoted strings (tooltips) go through :func:`dot_quote`.
+escaped, and the few quoted strings (tooltips) go through :func:`dot_quote`. The drawing's
+own words ("(manual)", "(3 items)") are in the request's language (English outside one, as
+for ``flask oms``); the names are values and stay as they are.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Collection, Mapping
 
+from panel.i18n import _, ngettext
 from panel.oms.definitions import Event, Process, State, Transition
 
 HAPPY_COLOR = "#3d7a12"  # Spryker draws it #70ab28; darker for 4.5:1 on white (WCAG AA)
@@ -49,7 +52,7 @@ def _attrs(**attrs: str) -> str:
 
 
 def _plural(count: int) -> str:
-    return f"({count} item)" if count == 1 else f"({count} items)"
+    return ngettext("(%(num)d item)", "(%(num)d items)", count)
 
 
 def _named(text: str, name: str, known: Collection[str]) -> str:
@@ -57,7 +60,8 @@ def _named(text: str, name: str, known: Collection[str]) -> str:
     line = html_text(text)
     if name in known:
         return line
-    return f'<font color="{MISSING_COLOR}">{line} (not implemented)</font>'
+    missing = html_text(_("(not implemented)"))
+    return f'<font color="{MISSING_COLOR}">{line} {missing}</font>'
 
 
 def _state_label(state: State, count: int | None) -> str:
@@ -75,23 +79,24 @@ def _edge_label(transition: Transition, event: Event | None, *, commands, condit
     if transition.event is not None:
         lines.append(f"<b>{html_text(transition.event)}</b>")
         if event is None:
-            lines.append(f'<font color="{MISSING_COLOR}">(unknown event)</font>')
+            unknown = html_text(_("(unknown event)"))
+            lines.append(f'<font color="{MISSING_COLOR}">{unknown}</font>')
     if event is not None:
         if event.manual:
-            lines.append("(manual)")
+            lines.append(html_text(_("(manual)")))
         if event.on_enter:
-            lines.append("(on enter)")
+            lines.append(html_text(_("(on enter)")))
         if event.timeout:
-            lines.append(html_text(f"timeout: {event.timeout}"))
+            lines.append(html_text(_("timeout: %(timeout)s", timeout=event.timeout)))
         if event.timeout_processor:
-            lines.append(_named(f"timeout processor: {event.timeout_processor}",
+            lines.append(_named(_("timeout processor: %(name)s", name=event.timeout_processor),
                                 event.timeout_processor, timeout_processors))
         if event.command:
             lines.append(_named(f"c: {event.command}", event.command, commands))
     if transition.condition:
         lines.append(_named(f"[{transition.condition}]", transition.condition, conditions))
     elif transition.event is None:
-        lines.append("else")
+        lines.append(html_text(_("else")))
     return "<" + "<br/>".join(lines) + ">" if lines else None
 
 
@@ -191,13 +196,13 @@ def render_svg(dot_source: str, timeout: float = 10) -> str | None:
             errors="replace", timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
-        raise GraphError(f"Graphviz took longer than {timeout} seconds to draw the graph") \
-            from None
+        raise GraphError(_("Graphviz took longer than %(seconds)s seconds to draw the graph",
+                           seconds=timeout)) from None
     except OSError as exc:
-        raise GraphError(f"Graphviz could not be started: {exc}") from exc
+        raise GraphError(_("Graphviz could not be started: %(error)s", error=exc)) from exc
     if result.returncode != 0 or "<svg" not in result.stdout:
-        message = result.stderr.strip() or f"exit status {result.returncode}"
-        raise GraphError(f"Graphviz could not draw the graph: {message}")
+        message = result.stderr.strip() or _("exit status %(code)s", code=result.returncode)
+        raise GraphError(_("Graphviz could not draw the graph: %(error)s", error=message))
     return result.stdout
 
 

@@ -15,16 +15,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, func, insert, literal, or_, select
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _, _l
 from panel.locking import lock_row
 from panel.models import BulkRun, BulkRunOrder, Order, OrderItem, Selection, SelectionOrder
-from panel.models.bulk import OUTCOMES, PENDING, RUN_RUNNING
+from panel.models.bulk import ERROR, MOVED, OUTCOMES, PENDING, RUN_RUNNING, SKIPPED
 from panel.oms.registry import current_registry
 from panel.services.order_search import OrderQuery, filtered
 from panel.services.triggers import TriggerRequestError, refusal, requested_event
 
 MAX_TICKED = 1000  # a page has at most 100 rows; more ids than this is not a page's ticks
-REPORT_COLUMNS = ("#", "Order Reference", "Outcome", "Items moved", "Items skipped",
-                  "Message", "Run by")
+REPORT_COLUMNS = ("#", _l("Order Reference"), _l("Outcome"), _l("Items moved"),
+                  _l("Items skipped"), _l("Message"), _l("Run by"))
+# An order's outcome in a run (a value, stored and in URLs): its label on the pages.
+OUTCOME_LABELS = {PENDING: _l("pending"), MOVED: _l("moved"), SKIPPED: _l("skipped"),
+                  ERROR: _l("error")}
 
 
 class BulkError(ValueError):
@@ -35,7 +40,8 @@ class BulkError(ValueError):
 
 
 def describe_query(query: OrderQuery) -> str:
-    """The list's filter in words, for the selection's page."""
+    """The list's filter in words, for the selection's page. Stored with the selection, so
+    it stays in English (as the order values it quotes): it is data, not page text."""
     parts = []
     if query.search:
         parts.append(f'search "{query.search}"')
@@ -65,10 +71,10 @@ def freeze_selection(source: list[int] | OrderQuery, user) -> Selection:
     else:
         ids = sorted(set(source))
         if not ids:
-            raise BulkError("no order was ticked")
+            raise BulkError(_("no order was ticked"))
         if len(ids) > MAX_TICKED:
-            raise BulkError(f"at most {MAX_TICKED:,} orders can be ticked; use \"Select all "
-                            f"orders matching this filter\" for more")
+            raise BulkError(_('at most %(count)s orders can be ticked; use "Select all orders '
+                              'matching this filter" for more', count=format_number(MAX_TICKED)))
         description = f"{len(ids):,} ticked order{'s' if len(ids) != 1 else ''}"
         matches = select(Order.id).where(Order.id.in_(ids))
     selection = Selection(created_by_name=user.name, description=description, order_count=0)
@@ -82,11 +88,12 @@ def freeze_selection(source: list[int] | OrderQuery, user) -> Selection:
         SelectionOrder.selection_id == selection.id))
     if not count:
         db.session.rollback()
-        raise BulkError("no order matches this filter" if isinstance(source, OrderQuery)
-                        else "none of the ticked orders exists")
+        raise BulkError(_("no order matches this filter") if isinstance(source, OrderQuery)
+                        else _("none of the ticked orders exists"))
     if not isinstance(source, OrderQuery) and count != len(ids):
         db.session.rollback()
-        raise BulkError(f"{len(ids) - count} of the ticked orders do not exist")
+        raise BulkError(_("%(count)s of the ticked orders do not exist",
+                          count=format_number(len(ids) - count)))
     selection.order_count = count
     db.session.commit()
     return selection
@@ -176,9 +183,9 @@ def check_event(selection: Selection, event: str, groups=None) -> str:
         raise BulkError(str(exc)) from None
     choices = event_choices(selection, groups)
     if event not in choices:
-        offered = ", ".join(f'"{e}"' for e in choices) or "none"
-        raise BulkError(f'"{event}" is not an event that an item of these orders can take by '
-                        f"hand now (possible: {offered})")
+        offered = ", ".join(f'"{e}"' for e in choices) or _("none")
+        raise BulkError(_('"%(event)s" is not an event that an item of these orders can take '
+                          "by hand now (possible: %(offered)s)", event=event, offered=offered))
     return event
 
 
@@ -210,7 +217,7 @@ def preview(selection: Selection, event: str, groups=None) -> Preview:
     skipped = selection.order_count - orders_moving
     reasons = []
     if skipped:
-        reasons.append((f"no item in a state that takes '{event}'", skipped))
+        reasons.append((_("no item in a state that takes '%(event)s'", event=event), skipped))
     return Preview(
         event=event, orders_total=selection.order_count, orders_moving=orders_moving,
         items_moving=items_moving, items_total=sum(r.items for r in rows), states=rows,
@@ -238,7 +245,7 @@ def start_run(selection: Selection, event: str, user) -> BulkRun:
         BulkRun.selection_id == selection.id, BulkRun.status == RUN_RUNNING))
     if going is not None:
         db.session.rollback()
-        raise BulkError(f"run #{going} of this selection has not finished yet")
+        raise BulkError(_("run #%(id)s of this selection has not finished yet", id=going))
     run = BulkRun(selection_id=selection.id, event=event, created_by_name=user.name,
                   status=RUN_RUNNING, done_orders=0, total_orders=selection.order_count)
     db.session.add(run)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from panel.db_faults import is_lost, is_unavailable
 from panel.extensions import db
+from panel.i18n import _, ngettext
 from panel.models import BulkRun, BulkRunOrder
 from panel.models.base import utcnow
 from panel.models.bulk import ERROR, MOVED, PENDING, RUN_DONE, RUN_RUNNING, SKIPPED
@@ -66,7 +67,7 @@ def run_batch(run_id: int, user, size: int = DEFAULT_BATCH) -> BatchResult:
     """
     run = db.session.get(BulkRun, run_id)
     if run is None:
-        raise BulkError(f"there is no bulk run #{run_id}")
+        raise BulkError(_("there is no bulk run #%(id)s", id=run_id))
     event, status, total = run.event, run.status, run.total_orders
     reason = refusal(user, event)
     if reason:
@@ -76,7 +77,7 @@ def run_batch(run_id: int, user, size: int = DEFAULT_BATCH) -> BatchResult:
     finished = 0
     try:
         if status == RUN_RUNNING:
-            for _ in range(size):
+            for _round in range(size):
                 saved = _run_next_order(run_id, event, actor)
                 if saved is None:
                     break
@@ -95,15 +96,28 @@ def run_batch(run_id: int, user, size: int = DEFAULT_BATCH) -> BatchResult:
 
 
 def interrupted_message(exc: DBAPIError, finished: int) -> str:
-    """Say what a batch that the database stopped did, and that nothing was lost."""
-    cause = "could not be reached" if is_lost(exc) else "was busy"
+    """Say what a batch that the database stopped did, and that nothing was lost (in the
+    request's language: the run's page shows it)."""
+    if is_lost(exc):
+        if finished:
+            return ngettext(
+                "The database could not be reached, so this batch stopped after %(num)d order, "
+                "which is saved and in the report. The orders not done yet are still pending; "
+                "nothing was lost.",
+                "The database could not be reached, so this batch stopped after %(num)d orders, "
+                "which are saved and in the report. The orders not done yet are still pending; "
+                "nothing was lost.", finished)
+        return _("The database could not be reached, so this batch stopped before it finished "
+                 "an order. The orders not done yet are still pending; nothing was lost.")
     if finished:
-        done = (f"this batch stopped after {finished} order{'s' if finished != 1 else ''}, "
-                f"which {'are' if finished != 1 else 'is'} saved and in the report")
-    else:
-        done = "this batch stopped before it finished an order"
-    return (f"The database {cause}, so {done}. The orders not done yet are still pending; "
-            f"nothing was lost.")
+        return ngettext(
+            "The database was busy, so this batch stopped after %(num)d order, which is saved "
+            "and in the report. The orders not done yet are still pending; nothing was lost.",
+            "The database was busy, so this batch stopped after %(num)d orders, which are saved "
+            "and in the report. The orders not done yet are still pending; nothing was lost.",
+            finished)
+    return _("The database was busy, so this batch stopped before it finished an order. The "
+             "orders not done yet are still pending; nothing was lost.")
 
 
 def _run_next_order(run_id: int, event: str, actor: str) -> bool | None:

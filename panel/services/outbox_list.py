@@ -8,21 +8,23 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from panel.extensions import db
+from panel.i18n import _, _l
 from panel.models import OutboundEmail
 from panel.models.id_lists import among_ids
 from panel.services.mail_schedule import RetrySchedule
 from panel.services.paging import ResultPage, capped_count, fetch_page
 
-STATUSES = {"queued": "Queued", "failed": "Failed", "undeliverable": "Undeliverable",
-            "sent": "Sent"}
+# Status (a value, stored and in URLs): its label (text, in the user's language).
+STATUSES = {"queued": _l("Queued"), "failed": _l("Failed"), "undeliverable": _l("Undeliverable"),
+            "sent": _l("Sent")}
 NOT_SENT = ("failed", "undeliverable")  # what "Retry all failed" takes
 # Age filters: (label, newer than or older than, how old).
 AGES = {
-    "1h": ("Last hour", "newer", timedelta(hours=1)),
-    "1d": ("Last 24 hours", "newer", timedelta(days=1)),
-    "7d": ("Last 7 days", "newer", timedelta(days=7)),
-    "over1d": ("Older than a day", "older", timedelta(days=1)),
-    "over7d": ("Older than 7 days", "older", timedelta(days=7)),
+    "1h": (_l("Last hour"), "newer", timedelta(hours=1)),
+    "1d": (_l("Last 24 hours"), "newer", timedelta(days=1)),
+    "7d": (_l("Last 7 days"), "newer", timedelta(days=7)),
+    "over1d": (_l("Older than a day"), "older", timedelta(days=1)),
+    "over7d": (_l("Older than 7 days"), "older", timedelta(days=7)),
 }
 
 
@@ -36,9 +38,11 @@ class OutboxQuery:
     def check(self) -> list[str]:
         errors = []
         if self.status and self.status not in STATUSES:
-            errors.append(f"status: {self.status!r} is not one of {', '.join(STATUSES)}")
+            errors.append(_("status: %(value)s is not one of %(choices)s",
+                            value=repr(self.status), choices=", ".join(STATUSES)))
         if self.age and self.age not in AGES:
-            errors.append(f"age: {self.age!r} is not one of {', '.join(AGES)}")
+            errors.append(_("age: %(value)s is not one of %(choices)s",
+                            value=repr(self.age), choices=", ".join(AGES)))
         return errors
 
 

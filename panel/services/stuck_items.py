@@ -25,15 +25,17 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_,
 from sqlalchemy.orm import aliased
 
 from panel.extensions import db
+from panel.i18n import _, _l
 from panel.models import EventTimeout, Order, OrderItem, TransitionLog
 from panel.models.id_lists import among_ids
 from panel.oms.registry import Registry
 from panel.services.paging import COUNT_CAP, ResultPage, capped_count
 
+# Reason (a value, in URLs and the CLI's filter): its label (text, in the user's language).
 REASONS = {
-    "failed": "Last command failed",
-    "overdue": "Timeout overdue",
-    "waiting": "Waiting too long",
+    "failed": _l("Last command failed"),
+    "overdue": _l("Timeout overdue"),
+    "waiting": _l("Waiting too long"),
 }
 
 
@@ -62,15 +64,19 @@ class StuckQuery:
     per_page: int = 25
 
     def check(self, registry: Registry) -> list[str]:
-        """What is wrong with the filters, one message per bad value."""
+        """What is wrong with the filters, one message per bad value (in the request's
+        language; English for the CLI)."""
         errors = []
         if self.reason and self.reason not in REASONS:
-            errors.append(f"reason: {self.reason!r} is not one of {', '.join(REASONS)}")
+            errors.append(_("reason: %(value)s is not one of %(choices)s",
+                            value=repr(self.reason), choices=", ".join(REASONS)))
         process = registry.processes.get(self.process) if self.process else None
         if self.process and process is None:
-            errors.append(f"process: no plugin supplies a process {self.process!r}")
+            errors.append(_("process: no plugin supplies a process %(value)s",
+                            value=repr(self.process)))
         if self.state and process is not None and self.state not in process.states:
-            errors.append(f"state: {self.state!r} is not a state of {self.process}")
+            errors.append(_("state: %(value)s is not a state of %(process)s",
+                            value=repr(self.state), process=self.process))
         return errors
 
 

@@ -47,19 +47,28 @@ document.addEventListener("change", function (event) {
   var idleRounds = 0;
   if (button) { button.disabled = true; }
 
-  function say(text) { if (message) { message.textContent = text; } }
+  // The page's words (data-text-NAME, in the user's language), {names} filled in.
+  function text(name, english, values) {
+    var words = box.getAttribute("data-text-" + name) || english;
+    return words.replace(/\{(\w+)\}/g, function (whole, key) {
+      return values && key in values ? values[key] : whole;
+    });
+  }
 
-  function stop(text) {
-    say(text + " Press \"Run next batch\" to go on.");
+  function say(words) { if (message) { message.textContent = words; } }
+
+  function stop(error) {
+    say(text("stopped", "Stopped: {error}. Press \"Run next batch\" to go on.", { error: error }));
     if (button) { button.disabled = false; }
   }
 
   function readState(response) {
     var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-    if (!json) { throw new Error("the server answered " + response.status); }
+    var answered = text("answered", "the server answered {status}", { status: response.status });
+    if (!json) { throw new Error(answered); }
     return response.json().then(function (state) {
       if (!response.ok && state.status !== "interrupted" && state.status !== "refused") {
-        throw new Error(state.message || "the server answered " + response.status);
+        throw new Error(state.message || answered);
       }
       return state;
     });
@@ -83,21 +92,22 @@ document.addEventListener("change", function (event) {
         return;
       }
       if (state.status === "interrupted") {
-        say(state.message + " Trying again in " + RETRY_SECONDS + " seconds…");
+        say(state.message + " " + text("retrying", "Trying again in {seconds} seconds…",
+                                       { seconds: RETRY_SECONDS }));
         window.setTimeout(next, RETRY_SECONDS * 1000);
         return;
       }
       if (state.status === "done") {
-        say("Done.");
+        say(text("done", "Done."));
         window.location.reload();
         return;
       }
       // Nothing finished: another window holds the last orders; wait for it.
       idleRounds = state.finished ? 0 : idleRounds + 1;
-      say("Running…");
+      say(text("running", "Running…"));
       window.setTimeout(next, state.finished ? 0 : Math.min(5000, 500 * idleRounds));
     }).catch(function (error) {
-      stop("Stopped: " + error.message + ".");
+      stop(error.message);
     });
   }
   next();
