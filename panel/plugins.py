@@ -141,6 +141,24 @@ def _event_roles(pm: pluggy.PluginManager) -> dict[str, str]:
     return roles
 
 
+def path_inside_plugin(plugin: object, source: str | None) -> str:
+    """A process file's path inside the folder of the plugin that supplies it
+    (``processes/DefaultOrder01.xml``), or only its name when it lies elsewhere; "" for a
+    process the plugin built in Python. The pages show this, not the server's paths."""
+    if not source or not Path(source).suffix:
+        return ""
+    path = Path(source)
+    module_file = getattr(plugin, "__file__", None)
+    if module_file:
+        folder = Path(module_file).resolve().parent
+        for base in (folder, folder.parent):
+            try:
+                return path.resolve().relative_to(base).as_posix()
+            except ValueError:
+                continue
+    return path.name
+
+
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Collect processes, commands, conditions and timeout processors, then lint them.
 
@@ -180,6 +198,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 continue  # a higher-priority plugin replaced it
             registry.processes[process.name] = process
             suppliers["process"][process.name] = plugin
+            registry.source_paths[process.name] = path_inside_plugin(
+                pm.get_plugin(plugin), process.source)
     registry.event_roles = _event_roles(pm)
     registry.suppliers = suppliers
     findings = [(suppliers["process"][name], problem)

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 
+from panel import PROJECT_ROOT
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.extensions import db
 from panel.models import Order, OrderItem
@@ -110,7 +111,10 @@ def test_process_index_lists_every_process_with_a_link(viewer):
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert 'data-process="Test01"' in page
-    assert "tests/test_oms_pages.py" in page
+    bundled = re.search(r'<tr data-process="DummyPayment01">(.*?)</tr>', page, re.DOTALL)
+    # The file inside the plugin's folder, never the server's own path.
+    assert "<code>processes/DummyPayment01.xml</code>" in bundled.group(1)
+    assert str(PROJECT_ROOT) not in page
     assert 'href="/administration/oms/process/Test01"' in page
     row = re.search(r'<tr data-process="Test01">(.*?)</tr>', page, re.DOTALL).group(1)
     assert [int(n) for n in re.findall(r"<td>(\d+)</td>", row)] == [4, 2, 3]
@@ -128,6 +132,15 @@ def test_process_page_shows_the_svg_with_item_counts(viewer, orders):
     assert "c: Shipment/Missing (not implemented)" in page
     assert 'id="legend"' in page
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_bundled_process_page_names_the_plugin_and_the_file_inside_it(app, as_role):
+    page = as_role("viewer").get("/administration/oms/process/DummyPayment01").get_data(
+        as_text=True)
+    source = re.search(r'<p class="text-muted mb-2" id="process-source">(.*?)</p>', page).group(1)
+    assert source == ("Source: <code>processes/DummyPayment01.xml</code> in the plugin "
+                      "<code>plugins.dummy_payment</code>")
+    assert str(PROJECT_ROOT) not in page
 
 
 def test_process_page_highlights_a_state(viewer):

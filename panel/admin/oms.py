@@ -66,7 +66,7 @@ class OmsView(PanelView):
         processes = sorted(registry.processes.values(), key=lambda p: p.name)
         suppliers = registry.suppliers.get("process", {})
         return self.render("oms/index.html", processes=processes, suppliers=suppliers,
-                           warnings=registry.warnings)
+                           warnings=registry.warnings, source_paths=registry.source_paths)
 
     @expose("/process/<name>")
     def process(self, process_name: str):
@@ -86,6 +86,8 @@ class OmsView(PanelView):
             "oms/process.html", process=process, svg=svg, dot_source=source, counts=counts,
             highlight=highlight, errors=errors, graph_error=error,
             warnings=current_registry().warnings.get(process.name, []),
+            supplier=current_registry().suppliers.get("process", {}).get(process.name, ""),
+            source_path=current_registry().source_paths.get(process.name, ""),
         ), status
 
     @expose("/process/<name>.svg")

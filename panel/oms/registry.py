@@ -23,6 +23,9 @@ class Registry:
     suppliers: dict[str, dict[str, str]] = field(default_factory=dict)
     # What lint warns about in each process (errors stop the app): {process name: [Problem]}
     warnings: dict[str, list] = field(default_factory=dict)
+    # Where each process comes from, as the pages show it (never a server's absolute path):
+    # {process name: "processes/DefaultOrder01.xml"}, the path inside the plugin's folder.
+    source_paths: dict[str, str] = field(default_factory=dict)
 
     def process(self, name: str) -> Process:
         try:
