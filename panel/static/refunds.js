@@ -6,8 +6,9 @@
   if (!form || !out) { return; }
   var currency = form.getAttribute("data-currency");
   var format = null;
-  try {
-    format = new Intl.NumberFormat("en", { style: "currency", currency: currency });
+  try {  // in the page's language, as the server writes money (|money)
+    format = new Intl.NumberFormat(document.documentElement.lang || "en",
+                                   { style: "currency", currency: currency });
   } catch (error) { format = null; }
   var digits = format ? format.resolvedOptions().maximumFractionDigits : 2;
   var scale = Math.pow(10, digits);
