@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from panel import hookimpl
 from panel.extensions import db
+from panel.formatting import format_date, format_number
+from panel.i18n import _, ngettext
 from panel.models import ItemStateHistory, OrderItem
 from panel.services.reclamations import by_order, open_claims_of
 
@@ -21,7 +23,7 @@ DELIVERED = "delivered"
 def not_already_claimed(*, order, items, now):
     """An item in an open reclamation cannot be claimed again until that one is closed."""
     claims = open_claims_of(order.id)
-    return {item.id: f"already in open reclamation #{claims[item.id]}"
+    return {item.id: _("already in open reclamation #%(id)s", id=claims[item.id])
             for item in items if item.id in claims}
 
 
@@ -39,8 +41,10 @@ def within_claim_window(*, order, items, now):
     for item in items:
         at = delivered.get(item.id)
         if at is not None and now - at > timedelta(days=days):
-            reasons[item.id] = (f"delivered on {at:%Y-%m-%d}, more than {days} days ago "
-                                f"(the claim window)")
+            reasons[item.id] = ngettext(
+                "delivered on %(day)s, more than %(days)s day ago (the claim window)",
+                "delivered on %(day)s, more than %(days)s days ago (the claim window)",
+                days, day=format_date(at), days=format_number(days))
     return reasons
 
 

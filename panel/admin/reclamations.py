@@ -9,6 +9,7 @@ from panel.admin.base import PanelView, editors_only
 from panel.admin.listing import ListArgs, list_url
 from panel.admin.scoped_triggers import manual_events, read_scoped_trigger
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Order, OrderItem, Reclamation
 from panel.params import ParameterError, read_ids
 from panel.services import reclamations as service
@@ -42,7 +43,7 @@ class ReclamationsView(PanelView):
     def create(self, order_id: int):
         order = db.session.get(Order, order_id)
         if order is None:
-            flash(f"Sales order #{order_id} not found.", "error")
+            flash(_("Sales order #%(id)s not found.", id=order_id), "error")
             return redirect(url_for("orders.index"))
         reason = ""
         ticked: list[int] = []
@@ -53,12 +54,12 @@ class ReclamationsView(PanelView):
                 ticked = read_ids("item", request.form.getlist("item"))
                 reclamation = service.open_reclamation(order.id, ticked, reason, current_user)
             except (ParameterError, service.ClaimRefused) as exc:
-                flash(f"The reclamation was not created: {exc}.", "error")
+                flash(_("The reclamation was not created: %(reason)s.", reason=exc), "error")
                 status = 400
                 order = db.session.get(Order, order_id)
             else:
-                flash(f"Reclamation #{reclamation.id} for order {order.order_reference} "
-                      f"created.", "success")
+                flash(_("Reclamation #%(id)s for order %(reference)s created.",
+                        id=reclamation.id, reference=order.order_reference), "success")
                 return redirect(url_for(".details", reclamation_id=reclamation.id))
         return self.render("reclamations/create.html", order=order, reason=reason,
                            ticked=set(ticked), rows=service.claimable_items(order)), status
@@ -89,11 +90,11 @@ class ReclamationsView(PanelView):
         claimed = service.claimed_item_ids(reclamation)
         try:
             event, item_ids = read_scoped_trigger(request.form, claimed,
-                                                  "that item is not claimed here")
+                                                  _("that item is not claimed here"))
             result = triggers.trigger(reclamation.order_id, event, current_user,
                                       item_ids=item_ids)
         except (ParameterError, triggers.TriggerRequestError) as exc:
-            flash(f"Nothing was triggered: {exc}.", "error")
+            flash(_("Nothing was triggered: %(reason)s.", reason=exc), "error")
         else:
             flash(result.message,
                   "error" if result.error else ("success" if result.moved else "info"))
@@ -106,9 +107,9 @@ class ReclamationsView(PanelView):
             service.close_reclamation(reclamation_id, request.form.get("note", ""),
                                       current_user)
         except service.ClaimRefused as exc:
-            flash(f"Not closed: {exc}.", "error")
+            flash(_("Not closed: %(reason)s.", reason=exc), "error")
         else:
-            flash(f"Reclamation #{reclamation_id} closed.", "success")
+            flash(_("Reclamation #%(id)s closed.", id=reclamation_id), "success")
         target = request.form.get("back") == "list"
         return redirect(url_for(".index") if target
                         else url_for(".details", reclamation_id=reclamation_id))

@@ -13,6 +13,7 @@ from panel.admin.base import PanelView
 from panel.admin.listing import ListArgs, list_url
 from panel.extensions import db
 from panel.formatting import format_money, minor_digits
+from panel.i18n import _
 from panel.models import Order
 from panel.models.refund import SUCCEEDED
 from panel.params import ParameterError, read_amount, read_id, read_ids, shown
@@ -33,26 +34,30 @@ def refunders_only(view):
 
 
 def init_refund_helpers(app) -> None:
-    """Template helper: why the signed-in user may not refund (None: they may)."""
+    """Template helpers: why the signed-in user may not refund (None: they may), and the
+    names of the refund statuses in the request's language."""
     app.jinja_env.globals["refund_refusal"] = lambda: refunds.refusal(current_user)
+    app.jinja_env.globals["refund_statuses"] = refunds.STATUS_NAMES
 
 
 def read_refund_form(form, order: Order) -> refunds.RefundRequest:
     """The ticked items and shipments with their amounts (blank: all that is refundable),
     and the adjustment, from the Create Refund form; ParameterError names a bad value."""
     digits = minor_digits(order.currency)
-    names = {item.id: f"{item.name} (item #{item.id})" for item in order.items}
+    names = {item.id: _("%(name)s (item #%(id)s)", name=item.name, id=item.id)
+             for item in order.items}
     numbers = {shipment.id: n for n, shipment in enumerate(order.shipments, 1)}
     items = {}
     for item_id in read_ids("item", form.getlist("item")):
-        label = names.get(item_id, f"item #{item_id}")
+        label = names.get(item_id) or _("item #%(id)s", id=item_id)
         items[item_id] = read_amount(label, form.get(f"amount-{item_id}", ""), digits)
     shipping = {}
     for shipment_id in read_ids("shipment", form.getlist("shipment")):
-        label = f"the shipping of shipment {numbers.get(shipment_id, f'#{shipment_id}')}"
+        label = _("the shipping of shipment %(number)s",
+                  number=numbers.get(shipment_id, f"#{shipment_id}"))
         shipping[shipment_id] = read_amount(label, form.get(f"shipping-{shipment_id}", ""),
                                             digits)
-    adjustment = read_amount("Adjustment amount", form.get("adjustment", ""), digits) or 0
+    adjustment = read_amount(_("Adjustment amount"), form.get("adjustment", ""), digits) or 0
     return refunds.RefundRequest(items=items, shipping=shipping, adjustment=adjustment,
                                  adjustment_reason=form.get("adjustment_reason", ""))
 
@@ -61,11 +66,12 @@ def flash_outcome(refund) -> None:
     """Say what the payment provider answered."""
     amount = format_money(refund.total, refund.order.currency)
     if refund.status == SUCCEEDED:
-        flash(f"Refund #{refund.id} of {amount} succeeded (provider reference "
-              f"{refund.provider_reference}).", "success")
+        flash(_("Refund #%(id)s of %(amount)s succeeded (provider reference %(reference)s).",
+                id=refund.id, amount=amount, reference=refund.provider_reference), "success")
     else:
-        flash(f"Refund #{refund.id} of {amount} is saved, but the payment provider refused "
-              f"it: {shown(refund.error or '')}. Retry or discard it under Refunds.", "error")
+        flash(_("Refund #%(id)s of %(amount)s is saved, but the payment provider refused it: "
+                "%(error)s. Retry or discard it under Refunds.", id=refund.id, amount=amount,
+                error=shown(refund.error or "")), "error")
 
 
 class RefundsView(PanelView):
@@ -89,7 +95,7 @@ class RefundsView(PanelView):
     def create(self, order_id: int):
         order = db.session.get(Order, order_id)
         if order is None:
-            flash(f"Sales order #{order_id} not found.", "error")
+            flash(_("Sales order #%(id)s not found.", id=order_id), "error")
             return redirect(url_for("orders.index"))
         status = 200
         try:  # opened from a reclamation's page: its items, and the refund settles it
@@ -97,9 +103,9 @@ class RefundsView(PanelView):
                 order, request.values.get("reclamation"))
         except settlements.SettleRefused as exc:
             if request.method == "POST":  # a refund is not made when it cannot settle it
-                flash(f"The refund was not made: {exc}.", "error")
+                flash(_("The refund was not made: %(reason)s.", reason=exc), "error")
                 return redirect(url_for("orders.details", order_id=order.id))
-            flash(f"{exc}; the refund would not settle it.", "error")
+            flash(_("%(reason)s; the refund would not settle it.", reason=exc), "error")
             reclamation = None
         form = MultiDict({"item": [str(i) for i in settlements.claimed_item_ids(reclamation)]})
         if request.method == "POST":
@@ -110,7 +116,7 @@ class RefundsView(PanelView):
                     actor=actor_of(current_user), user_name=current_user.name,
                     reclamation_id=reclamation.id if reclamation else None)
             except (ParameterError, refunds.RefundRefused) as exc:
-                flash(f"The refund was not made: {exc}.", "error")
+                flash(_("The refund was not made: %(reason)s.", reason=exc), "error")
                 status = 400
                 order = db.session.get(Order, order_id)
             else:
@@ -127,7 +133,7 @@ class RefundsView(PanelView):
         try:
             return action(read_id("refund", request.form.get("refund", "")))
         except (ParameterError, refunds.RefundRefused) as exc:
-            flash(f"Nothing was done: {exc}.", "error")
+            flash(_("Nothing was done: %(reason)s.", reason=exc), "error")
             return None
 
     @expose("/<int:order_id>/retry", methods=("POST",))
@@ -147,6 +153,6 @@ class RefundsView(PanelView):
         refund = self._refund_action(order_id, lambda refund_id: refunds.discard_refund(
             order_id, refund_id, actor=actor_of(current_user)))
         if refund is not None:
-            flash(f"Refund #{refund.id} discarded; its amounts may be refunded again.",
-                  "success")
+            flash(_("Refund #%(id)s discarded; its amounts may be refunded again.",
+                    id=refund.id), "success")
         return redirect(url_for("orders.details", order_id=order_id, _anchor="order-refunds"))

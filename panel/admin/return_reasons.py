@@ -8,6 +8,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from panel.admin.base import AdministrationPage
+from panel.i18n import _
 from panel.services import return_reasons as service
 
 
@@ -28,32 +29,37 @@ class ReturnReasonsView(AdministrationPage):
     def index(self):
         return self.render("returns/reasons.html", reasons=service.all_reasons())
 
-    def _done(self, change, message: str):
+    def _done(self, change, message):
+        """Make the change; flash why not, or ``message(name of the reason)``."""
         try:
             reason = change()
         except service.ReasonRefused as exc:
-            flash(f"Nothing was changed: {exc}.", "error")
+            flash(_("Nothing was changed: %(reason)s.", reason=exc), "error")
         else:
-            flash(message.format(name=reason.name), "success")
+            flash(message(reason.name), "success")
         return redirect(url_for(".index"))
 
     @expose("/new", methods=("POST",))
     @admins_only
     def add(self):
         return self._done(lambda: service.add_reason(request.form.get("name", "")),
-                          'Return reason "{name}" added.')
+                          lambda name: _('Return reason "%(name)s" added.', name=name))
 
     @expose("/<int:reason_id>/rename", methods=("POST",))
     @admins_only
     def rename(self, reason_id: int):
         return self._done(
             lambda: service.rename_reason(reason_id, request.form.get("name", "")),
-            'Return reason renamed to "{name}".')
+            lambda name: _('Return reason renamed to "%(name)s".', name=name))
 
     @expose("/<int:reason_id>/active", methods=("POST",))
     @admins_only
     def activate(self, reason_id: int):
         active = request.form.get("active") == "1"
+        if active:
+            return self._done(lambda: service.set_active(reason_id, active),
+                              lambda name: _('Return reason "%(name)s" is offered again.',
+                                             name=name))
         return self._done(lambda: service.set_active(reason_id, active),
-                          'Return reason "{name}" is offered again.' if active
-                          else 'Return reason "{name}" is no longer offered.')
+                          lambda name: _('Return reason "%(name)s" is no longer offered.',
+                                         name=name))

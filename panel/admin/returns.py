@@ -9,6 +9,7 @@ from panel.admin.base import PanelView, editors_only
 from panel.admin.listing import ListArgs, list_url, row_url
 from panel.admin.scoped_triggers import manual_events, read_scoped_trigger
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Order, Return
 from panel.params import ParameterError, read_id, read_ids
 from panel.services import return_list, return_slip, settlements, triggers
@@ -22,12 +23,12 @@ def read_return_query(args) -> tuple[return_list.ReturnQuery, list[str]]:
     query = return_list.ReturnQuery(
         search=parsed.text("q"),
         state=parsed.choice("state", return_list.STATES, ""),
-        created_from=parsed.day("from", "Created from"),
-        created_to=parsed.day("to", "Created to"),
+        created_from=parsed.day("from", _("Created from")),
+        created_to=parsed.day("to", _("Created to")),
         page=parsed.page(),
         per_page=parsed.per_page(),
     )
-    parsed.date_range(query.created_from, query.created_to, "Created")
+    parsed.date_range(query.created_from, query.created_to, _("Created"))
     return query, parsed.errors
 
 
@@ -70,7 +71,7 @@ class ReturnsView(PanelView):
     def create(self, order_id: int):
         order = db.session.get(Order, order_id)
         if order is None:
-            flash(f"Sales order #{order_id} not found.", "error")
+            flash(_("Sales order #%(id)s not found.", id=order_id), "error")
             return redirect(url_for("orders.index"))
         shown: dict = {"reasons": {}, "notes": {}}
         status = 200
@@ -79,9 +80,9 @@ class ReturnsView(PanelView):
                 order, request.values.get("reclamation"))
         except settlements.SettleRefused as exc:
             if request.method == "POST":  # a return is not made when it cannot settle it
-                flash(f"The return was not created: {exc}.", "error")
+                flash(_("The return was not created: %(reason)s.", reason=exc), "error")
                 return redirect(url_for("orders.details", order_id=order.id))
-            flash(f"{exc}; the return would not settle it.", "error")
+            flash(_("%(reason)s; the return would not settle it.", reason=exc), "error")
             reclamation = None
         ticked = set(settlements.claimed_item_ids(reclamation))
         if request.method == "POST":
@@ -92,12 +93,13 @@ class ReturnsView(PanelView):
                     order.id, lines, current_user,
                     reclamation_id=reclamation.id if reclamation else None)
             except (ParameterError, service.ReturnRefused) as exc:
-                flash(f"The return was not created: {exc}.", "error")
+                flash(_("The return was not created: %(reason)s.", reason=exc), "error")
                 status = 400
                 order = db.session.get(Order, order_id)
             else:
-                flash(f"Return {made.return_reference} for order {order.order_reference} "
-                      f"created.", "success")
+                flash(_("Return %(reference)s for order %(order)s created.",
+                        reference=made.return_reference, order=order.order_reference),
+                      "success")
                 return redirect(url_for(".details", return_id=made.id))
         return self.render("returns/create.html", order=order, ticked=ticked, shown=shown,
                            rows=service.returnable_items(order), reasons=offered_reasons(),
@@ -119,10 +121,10 @@ class ReturnsView(PanelView):
         returned = [line.order_item_id for line in found.items]
         try:
             event, item_ids = read_scoped_trigger(request.form, returned,
-                                                  "that item is not in this return")
+                                                  _("that item is not in this return"))
             result = triggers.trigger(found.order_id, event, current_user, item_ids=item_ids)
         except (ParameterError, triggers.TriggerRequestError) as exc:
-            flash(f"Nothing was triggered: {exc}.", "error")
+            flash(_("Nothing was triggered: %(reason)s.", reason=exc), "error")
         else:
             flash(result.message,
                   "error" if result.error else ("success" if result.moved else "info"))
@@ -135,9 +137,9 @@ class ReturnsView(PanelView):
         try:
             service.close_return(return_id, current_user)
         except service.ReturnRefused as exc:
-            flash(f"Not closed: {exc}.", "error")
+            flash(_("Not closed: %(reason)s.", reason=exc), "error")
         else:
-            flash(f"Return {found.return_reference} closed.", "success")
+            flash(_("Return %(reference)s closed.", reference=found.return_reference), "success")
         return redirect(url_for(".details", return_id=return_id))
 
     @expose("/<int:return_id>/slip")
@@ -151,7 +153,8 @@ class ReturnsView(PanelView):
         try:
             data = return_slip.slip_pdf(return_slip.slip_for(found))
         except PdfError as exc:
-            flash(f"The return slip could not be made as a PDF: {exc}.", "error")
+            flash(_("The return slip could not be made as a PDF: %(reason)s.", reason=exc),
+                  "error")
             return redirect(url_for(".slip", return_id=return_id))
         name = f"return-slip-{found.return_reference}.pdf"
         return Response(data, mimetype="application/pdf",

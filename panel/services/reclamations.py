@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _
 from panel.models import Order, OrderItem, Reclamation, ReclamationItem
 from panel.models.base import utcnow
 from panel.models.reclamation import CLOSED, OPEN
@@ -67,37 +69,43 @@ def _customer_name(order: Order) -> str:
 
 
 def _check_text(what: str, text: str) -> None:
+    """ClaimRefused when the reason or the note (``what``) is not text a person can read."""
     try:
         multi_line(text)
     except ValueError as exc:
-        raise ClaimRefused(f"the {what} {exc}") from None
+        # Translators: the problem comes from the check of text fields ("contains ...").
+        message = (_("the reason %(problem)s", problem=exc) if what == "reason"
+                   else _("the note %(problem)s", problem=exc))
+        raise ClaimRefused(message) from None
 
 
 def open_reclamation(order_id: int, item_ids: list[int], reason: str, user) -> Reclamation:
     """Open a reclamation on some of the order's items; raise ClaimRefused naming why not."""
     reason = (reason or "").strip()
     if not item_ids:
-        raise ClaimRefused("tick at least one item to claim")
+        raise ClaimRefused(_("tick at least one item to claim"))
     if len(reason) > MAX_REASON:
-        raise ClaimRefused(f"the reason is {len(reason):,} characters long; "
-                           f"at most {MAX_REASON:,} are allowed")
+        raise ClaimRefused(_("the reason is %(length)s characters long; at most %(most)s are "
+                             "allowed", length=format_number(len(reason)),
+                             most=format_number(MAX_REASON)))
     if reason:
         _check_text("reason", reason)
     order = lock_order(order_id)
     if order is None:
         db.session.rollback()
-        raise ClaimRefused(f"there is no order #{order_id}")
+        raise ClaimRefused(_("there is no order #%(id)s", id=order_id))
     try:
         by_id = {c.item.id: c for c in claimable_items(order)}
         unknown = [i for i in item_ids if i not in by_id]
         if unknown:
-            raise ClaimRefused(f"item #{unknown[0]} is not an item of order "
-                               f"{order.order_reference}")
+            raise ClaimRefused(_("item #%(id)s is not an item of order %(reference)s",
+                                 id=unknown[0], reference=order.order_reference))
         for item_id in item_ids:
             if not by_id[item_id].claimable:
                 item = by_id[item_id].item
-                raise ClaimRefused(f"{item.name} (item #{item.id}) cannot be claimed: "
-                                   f"{by_id[item_id].blocked_by}")
+                raise ClaimRefused(_("%(name)s (item #%(id)s) cannot be claimed: %(why)s",
+                                     name=item.name, id=item.id,
+                                     why=by_id[item_id].blocked_by))
         reclamation = Reclamation(
             order_id=order.id, customer_name=_customer_name(order),
             customer_reference=order.customer_reference, customer_email=order.email,
@@ -120,11 +128,12 @@ def close_reclamation(reclamation_id: int, note: str, user) -> Reclamation:
     if note:
         _check_text("note", note)
     if note and len(note) > MAX_NOTE:
-        raise ClaimRefused(f"the note is {len(note):,} characters long; "
-                           f"at most {MAX_NOTE:,} are allowed")
+        raise ClaimRefused(_("the note is %(length)s characters long; at most %(most)s are "
+                             "allowed", length=format_number(len(note)),
+                             most=format_number(MAX_NOTE)))
     reclamation = db.session.get(Reclamation, reclamation_id)
     if reclamation is None:
-        raise ClaimRefused(f"there is no reclamation #{reclamation_id}")
+        raise ClaimRefused(_("there is no reclamation #%(id)s", id=reclamation_id))
     lock_order(reclamation.order_id)
     closed = db.session.execute(
         update(Reclamation)
@@ -133,7 +142,7 @@ def close_reclamation(reclamation_id: int, note: str, user) -> Reclamation:
     ).rowcount
     if not closed:
         db.session.rollback()
-        raise ClaimRefused(f"reclamation #{reclamation_id} is already closed")
+        raise ClaimRefused(_("reclamation #%(id)s is already closed", id=reclamation_id))
     db.session.execute(update(Order).where(Order.id == reclamation.order_id)
                        .values(open_reclamations=Order.open_reclamations - 1))
     db.session.commit()

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from panel.extensions import db
-from panel.formatting import format_money
+from panel.formatting import format_money, format_number
+from panel.i18n import _, _l, in_language
 from panel.models import Order, Refund, RefundLine, RefundShipping
 from panel.models.base import utcnow
 from panel.models.refund import DISCARDED, PENDING, REFUSED, SUCCEEDED
@@ -74,7 +75,8 @@ def refusal(user) -> str | None:
     needed = current_registry().event_roles.get(REFUND_EVENT, "agent")
     if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
         return None
-    return f"only {needed}s may refund"
+    # Translators: the role is a role's own name, untranslated: "only admins may refund".
+    return _("only %(role)ss may refund", role=needed)
 
 
 # -- making a refund ---------------------------------------------------------------------
@@ -88,7 +90,7 @@ def create_refund(order_id: int, request: RefundRequest, *, actor: str,
     order = lock_order(order_id)
     if order is None:
         db.session.rollback()
-        raise RefundRefused(f"there is no order #{order_id}")
+        raise RefundRefused(_("there is no order #%(id)s", id=order_id))
     try:
         reclamation = settlements.reclamation_to_settle(order, reclamation_id)
         refund = add_refund(order, request, actor=actor, reason=reason)
@@ -119,34 +121,37 @@ def add_refund(order: Order, request: RefundRequest, *, actor: str, event: str |
     for item_id, asked in request.items.items():
         item = items.get(item_id)
         if item is None:
-            raise RefundRefused(f"item #{item_id} is not an item of order {order.order_reference}")
-        what = f"{item.name} (item #{item.id})"
+            raise RefundRefused(_("item #%(id)s is not an item of order %(reference)s",
+                                  id=item_id, reference=order.order_reference))
+        what = _("%(name)s (item #%(id)s)", name=item.name, id=item.id)
         amount = _amount(what, asked, offer.items.get(item_id, 0), money)
         lines.append(RefundLine(order_item_id=item_id, amount=amount))
     shipments = {shipment.id: number for number, shipment in enumerate(order.shipments, 1)}
     shipping = []
     for shipment_id, asked in request.shipping.items():
         if shipment_id not in shipments:
-            raise RefundRefused(f"shipment #{shipment_id} is not a shipment of order "
-                                f"{order.order_reference}")
-        what = f"the shipping of shipment {shipments[shipment_id]}"
+            raise RefundRefused(_("shipment #%(id)s is not a shipment of order %(reference)s",
+                                  id=shipment_id, reference=order.order_reference))
+        what = _("the shipping of shipment %(number)s", number=shipments[shipment_id])
         if shipment_id not in offer.shipping:
-            raise RefundRefused(f"{what} is refunded only together with the last of its items "
-                                f"that still have something to refund")
+            raise RefundRefused(_("%(what)s is refunded only together with the last of its "
+                                  "items that still have something to refund", what=what))
         amount = _amount(what, asked, offer.shipping[shipment_id], money)
         shipping.append(RefundShipping(shipment_id=shipment_id, amount=amount))
     shipping_amount = sum(part.amount for part in shipping)
     total = sum(line.amount for line in lines) + shipping_amount + request.adjustment
     if total <= 0:
-        raise RefundRefused("there is nothing to refund: tick an item or give an adjustment")
+        raise RefundRefused(_("there is nothing to refund: tick an item or give an adjustment"))
     left = left_of_payment(order, held)
     if total > left:
         captured = captured_amount(order)
         if not captured:
-            raise RefundRefused(f"the payment of order {order.order_reference} has not been "
-                                f"captured, so there is nothing to refund")
-        raise RefundRefused(f"the refund of {money(total)} is more than the {money(left)} left "
-                            f"of the captured payment of {money(captured)}")
+            raise RefundRefused(_("the payment of order %(reference)s has not been captured, "
+                                  "so there is nothing to refund",
+                                  reference=order.order_reference))
+        raise RefundRefused(_("the refund of %(total)s is more than the %(left)s left of the "
+                              "captured payment of %(captured)s", total=money(total),
+                              left=money(left), captured=money(captured)))
     refund = Refund(
         order_id=order.id, status=PENDING, total=total, shipping_amount=shipping_amount,
         adjustment_amount=request.adjustment, adjustment_reason=reason,
@@ -163,37 +168,41 @@ def _checked_reason(request: RefundRequest) -> str | None:
     with a reason a person can read and no reason without one. Return the reason."""
     reason = (request.adjustment_reason or "").strip()
     if reason and not request.adjustment:
-        raise RefundRefused("an adjustment reason needs an adjustment amount")
+        raise RefundRefused(_("an adjustment reason needs an adjustment amount"))
     if not request.items and not request.shipping and not request.adjustment:
-        raise RefundRefused("there is nothing to refund: tick an item or give an adjustment")
+        raise RefundRefused(_("there is nothing to refund: tick an item or give an adjustment"))
     if any(amount is not None and amount < 0
            for amount in (*request.items.values(), *request.shipping.values())):
-        raise RefundRefused("an amount to refund must not be negative")
+        raise RefundRefused(_("an amount to refund must not be negative"))
     if request.adjustment < 0:
-        raise RefundRefused("the adjustment must not be negative")
+        raise RefundRefused(_("the adjustment must not be negative"))
     if request.adjustment and not reason:
-        raise RefundRefused("say why the adjustment is given (the adjustment reason)")
+        raise RefundRefused(_("say why the adjustment is given (the adjustment reason)"))
     if len(reason) > MAX_REASON:
-        raise RefundRefused(f"the adjustment reason is {len(reason):,} characters long; "
-                            f"at most {MAX_REASON} are allowed")
+        raise RefundRefused(_("the adjustment reason is %(length)s characters long; at most "
+                              "%(most)s are allowed", length=format_number(len(reason)),
+                              most=format_number(MAX_REASON)))
     if reason:
         try:
             readable(single_line(reason))
         except ValueError as exc:
-            raise RefundRefused(f"the adjustment reason {exc}") from None
+            # Translators: the problem comes from the check of text fields ("contains ...").
+            raise RefundRefused(_("the adjustment reason %(problem)s", problem=exc)) from None
     return reason or None
 
 
 def _amount(what: str, asked: int | None, available: int, money) -> int:
     """The amount to refund of one item or shipping: ``asked``, or all that is available."""
     if available <= 0:
-        raise RefundRefused(f"{what} has nothing left to refund")
+        raise RefundRefused(_("%(what)s has nothing left to refund", what=what))
     amount = available if asked is None else asked
     if amount <= 0:
-        raise RefundRefused(f"{what}: the amount must be more than {money(0)}, or leave it out")
+        raise RefundRefused(_("%(what)s: the amount must be more than %(zero)s, or leave it out",
+                              what=what, zero=money(0)))
     if amount > available:
-        raise RefundRefused(f"{what}: {money(amount)} is more than the {money(available)} "
-                            f"still refundable")
+        raise RefundRefused(_("%(what)s: %(amount)s is more than the %(available)s still "
+                              "refundable", what=what, amount=money(amount),
+                              available=money(available)))
     return amount
 
 
@@ -205,14 +214,17 @@ def refund_moved_items(order: Order, items, *, event: str, actor: str) -> Refund
     """The state machine's refund: all that is refundable of ``items``, with the shipping
     this offers (the last items of a shipment bring its shipping along). Items with nothing
     left get nothing; None when nothing at all is left. Added inside the engine's run (its
-    lock and transaction); RefundRefused when the captured payment does not cover it."""
+    lock and transaction); RefundRefused when the captured payment does not cover it, in
+    English: the engine keeps the message in the Transition Log, which reads the same for
+    everyone."""
     offer = refundable(order, held_amounts(order.id), [item.id for item in items])
     request = RefundRequest(
         items={item.id: offer.items[item.id] for item in items if offer.items.get(item.id)},
         shipping={sid: amount for sid, amount in offer.shipping.items() if amount})
     if not request.items and not request.shipping:
         return None
-    return add_refund(order, request, actor=actor, event=event)
+    with in_language("en"):
+        return add_refund(order, request, actor=actor, event=event)
 
 
 # -- carrying it out -----------------------------------------------------------------------
@@ -222,12 +234,13 @@ def send_refund(refund_id: int) -> Refund:
     (committed). RefundRefused when the refund is not there or not waiting to be sent."""
     order_id = db.session.scalar(select(Refund.order_id).where(Refund.id == refund_id))
     if order_id is None:
-        raise RefundRefused(f"there is no refund #{refund_id}")
+        raise RefundRefused(_("there is no refund #%(id)s", id=refund_id))
     lock_order(order_id)
     refund = db.session.get(Refund, refund_id, populate_existing=True)
     if not refund.can_retry:
         db.session.rollback()
-        raise RefundRefused(f"refund #{refund_id} is {refund.status} already")
+        raise RefundRefused(_("refund #%(id)s is %(status)s already", id=refund_id,
+                              status=status_name(refund.status)))
     refund.attempts += 1
     try:
         with db.session.begin_nested():  # what a failing plugin wrote goes; the lock stays
@@ -292,9 +305,12 @@ def discard_refund(order_id: int, refund_id: int, *, actor: str) -> Refund:
     refund = db.session.get(Refund, refund_id, populate_existing=True)
     if not refund.can_discard:
         db.session.rollback()
-        hint = " (retry it first)" if refund.status == PENDING else ""
-        raise RefundRefused(f"refund #{refund_id} is {refund.status}; only a refused refund "
-                            f"can be discarded{hint}")
+        if refund.status == PENDING:
+            raise RefundRefused(_("refund #%(id)s is %(status)s; only a refused refund can be "
+                                  "discarded (retry it first)", id=refund_id,
+                                  status=status_name(refund.status)))
+        raise RefundRefused(_("refund #%(id)s is %(status)s; only a refused refund can be "
+                              "discarded", id=refund_id, status=status_name(refund.status)))
     refund.status = DISCARDED
     refund.discarded_by = actor
     refund.discarded_at = utcnow()
@@ -305,7 +321,7 @@ def discard_refund(order_id: int, refund_id: int, *, actor: str) -> Refund:
 def _refund_of(order_id: int, refund_id: int) -> None:
     found = db.session.scalar(select(Refund.order_id).where(Refund.id == refund_id))
     if found is None or found != order_id:
-        raise RefundRefused(f"refund #{refund_id} is not a refund of this order")
+        raise RefundRefused(_("refund #%(id)s is not a refund of this order", id=refund_id))
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -347,6 +363,14 @@ def refunds_of(order_id: int) -> list[Refund]:
 
 
 STATUSES = (PENDING, SUCCEEDED, REFUSED, DISCARDED)
+# What the pages call each status (the template global ``refund_statuses``).
+STATUS_NAMES = {PENDING: _l("pending"), SUCCEEDED: _l("succeeded"), REFUSED: _l("refused"),
+                DISCARDED: _l("discarded")}
+
+
+def status_name(status: str) -> str:
+    """A refund status as the pages name it, in the request's language."""
+    return str(STATUS_NAMES.get(status, status))
 
 
 @dataclass

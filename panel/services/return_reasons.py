@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _
 from panel.locking import lock_names
 from panel.models import ReturnReason
 from panel.services.text_fields import readable, single_line
@@ -33,20 +35,22 @@ def offered_reasons() -> list[ReturnReason]:
 def _checked_name(name: str, keep_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ReasonRefused("a reason needs a name")
+        raise ReasonRefused(_("a reason needs a name"))
     if len(name) > MAX_NAME:
-        raise ReasonRefused(f"the name is {len(name):,} characters long; at most {MAX_NAME} "
-                            f"are allowed")
+        raise ReasonRefused(_("the name is %(length)s characters long; at most %(most)s are "
+                              "allowed", length=format_number(len(name)),
+                              most=format_number(MAX_NAME)))
     try:
         readable(single_line(name))
     except ValueError as exc:
-        raise ReasonRefused(f"the name {exc}") from None
+        # Translators: the problem comes from the check of text fields ("contains ...").
+        raise ReasonRefused(_("the name %(problem)s", problem=exc)) from None
     # Two admins adding the same name at once: the second waits, then finds the first's.
     lock_names(ReturnReason, name.lower())
     twin = db.session.scalar(select(ReturnReason).where(
         func.lower(ReturnReason.name) == name.lower(), ReturnReason.id != (keep_id or 0)))
     if twin is not None:
-        raise ReasonRefused(f"there is a reason named {twin.name!r} already")
+        raise ReasonRefused(_("there is a reason named %(name)s already", name=repr(twin.name)))
     return name
 
 
@@ -55,7 +59,8 @@ def _save(reason: ReturnReason) -> ReturnReason:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ReasonRefused(f"there is a reason named {reason.name!r} already") from None
+        raise ReasonRefused(_("there is a reason named %(name)s already",
+                              name=repr(reason.name))) from None
     return reason
 
 
@@ -74,7 +79,7 @@ def add_reason(name: str) -> ReturnReason:
 def _reason(reason_id: int) -> ReturnReason:
     reason = db.session.get(ReturnReason, reason_id)
     if reason is None:
-        raise ReasonRefused(f"there is no return reason #{reason_id}")
+        raise ReasonRefused(_("there is no return reason #%(id)s", id=reason_id))
     return reason
 
 

@@ -21,6 +21,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _
 from panel.models import Order, OrderItem, Return, ReturnItem, ReturnReason, ReturnSequence
 from panel.models.base import utcnow
 from panel.models.sales_return import CLOSED, OPEN
@@ -68,9 +70,9 @@ def _process_returns(*, order, item, now):
     """The item's process must be known and have a return event."""
     process = current_registry().processes.get(item.process_name)
     if process is None:
-        return f"no plugin supplies its process {item.process_name}"
+        return _("no plugin supplies its process %(process)s", process=item.process_name)
     if return_event(process) is None:
-        return f"its process {item.process_name} has no return event"
+        return _("its process %(process)s has no return event", process=item.process_name)
     return None
 
 
@@ -78,7 +80,7 @@ def _process_returns(*, order, item, now):
 def _not_in_open_return(*, order, items, now):
     """An item is in one open return at most."""
     taken = open_returns_of(order.id)
-    return {item.id: f"already in open return {taken[item.id]}"
+    return {item.id: _("already in open return %(reference)s", reference=taken[item.id])
             for item in items if item.id in taken}
 
 
@@ -89,7 +91,8 @@ def _state_returns(*, order, item, now):
     if process.has_event(item.state_name, event):
         return None
     states = ", ".join(returnable_states(process, event))
-    return f'not while "{item.state_name}" (returned from: {states})'
+    return _('not while "%(state)s" (returned from: %(states)s)', state=item.state_name,
+             states=states)
 
 
 CORE_RULES = (_process_returns, _not_in_open_return, _state_returns)
@@ -144,18 +147,22 @@ def _checked_lines(lines: list[ReturnLine]) -> list[ReturnLine]:
         unique.setdefault(line.item_id, ReturnLine(line.item_id, line.reason_id,
                                                    (line.note or "").strip()))
     if not unique:
-        raise ReturnRefused("tick at least one item to return")
+        raise ReturnRefused(_("tick at least one item to return"))
     for line in unique.values():
         if line.reason_id is None and not line.note:
-            raise ReturnRefused(f"say why item #{line.item_id} is returned: choose a reason "
-                                f"or write one")
+            raise ReturnRefused(_("say why item #%(id)s is returned: choose a reason or write "
+                                  "one", id=line.item_id))
         if len(line.note) > MAX_NOTE:
-            raise ReturnRefused(f"the note on item #{line.item_id} is {len(line.note):,} "
-                                f"characters long; at most {MAX_NOTE:,} are allowed")
+            raise ReturnRefused(_("the note on item #%(id)s is %(length)s characters long; at "
+                                  "most %(most)s are allowed", id=line.item_id,
+                                  length=format_number(len(line.note)),
+                                  most=format_number(MAX_NOTE)))
         try:
             multi_line(line.note)
         except ValueError as exc:
-            raise ReturnRefused(f"the note on item #{line.item_id} {exc}") from None
+            # Translators: the problem comes from the check of text fields ("contains ...").
+            raise ReturnRefused(_("the note on item #%(id)s %(problem)s", id=line.item_id,
+                                  problem=exc)) from None
     return list(unique.values())
 
 
@@ -163,8 +170,8 @@ def _check_reasons(lines: list[ReturnLine]) -> None:
     offered = set(db.session.scalars(select(ReturnReason.id).where(ReturnReason.active)))
     for line in lines:
         if line.reason_id is not None and line.reason_id not in offered:
-            raise ReturnRefused(f"the reason chosen for item #{line.item_id} is not offered "
-                                f"(it was deactivated, or never existed)")
+            raise ReturnRefused(_("the reason chosen for item #%(id)s is not offered (it was "
+                                  "deactivated, or never existed)", id=line.item_id))
 
 
 def _return_event_for(order: Order, lines: list[ReturnLine], now: datetime) -> str:
@@ -173,15 +180,15 @@ def _return_event_for(order: Order, lines: list[ReturnLine], now: datetime) -> s
     for line in lines:
         row = by_id.get(line.item_id)
         if row is None:
-            raise ReturnRefused(f"item #{line.item_id} is not an item of order "
-                                f"{order.order_reference}")
+            raise ReturnRefused(_("item #%(id)s is not an item of order %(reference)s",
+                                  id=line.item_id, reference=order.order_reference))
         if not row.returnable:
-            raise ReturnRefused(f"{row.item.name} (item #{row.item.id}) cannot be returned: "
-                                f"{row.blocked_by}")
+            raise ReturnRefused(_("%(name)s (item #%(id)s) cannot be returned: %(why)s",
+                                  name=row.item.name, id=row.item.id, why=row.blocked_by))
     events = sorted({by_id[line.item_id].event for line in lines})
     if len(events) > 1:
-        raise ReturnRefused(f"these items are returned by different events "
-                            f"({', '.join(events)}); return them one process at a time")
+        raise ReturnRefused(_("these items are returned by different events (%(events)s); "
+                              "return them one process at a time", events=", ".join(events)))
     return events[0]
 
 
@@ -197,13 +204,13 @@ def create_return(order_id: int, lines: list[ReturnLine], user,
     why not, and then nothing was saved and no item moved. With ``reclamation_id``, the
     return settles that open reclamation of the order (panel.services.settlements)."""
     if not user.can_edit:
-        raise ReturnRefused("viewers may look at returns but not make them")
+        raise ReturnRefused(_("viewers may look at returns but not make them"))
     now = now or utcnow()
     lines = _checked_lines(lines)
     order = engine.lock_order(order_id)
     if order is None:
         db.session.rollback()
-        raise ReturnRefused(f"there is no order #{order_id}")
+        raise ReturnRefused(_("there is no order #%(id)s", id=order_id))
     try:
         _check_reasons(lines)
         event = _return_event_for(order, lines, now)
@@ -231,8 +238,8 @@ def create_return(order_id: int, lines: list[ReturnLine], user,
         moved = {item_id for item_id, _, _ in result.transitions}
         stayed = [line.item_id for line in lines if line.item_id not in moved]
         if stayed:
-            raise _NotMoved(f'"{event}" left item #{stayed[0]} where it was (no condition of '
-                            f"its transitions held)")
+            raise _NotMoved(_('"%(event)s" left item #%(id)s where it was (no condition of '
+                              'its transitions held)', event=event, id=stayed[0]))
         made.return_reference = next_return_reference(made.store)
         db.session.add(made)
         if reclamation is not None:
@@ -248,7 +255,8 @@ def create_return(order_id: int, lines: list[ReturnLine], user,
         db.session.rollback()
         raise ReturnRefused(str(exc)) from None
     if result.error:
-        raise ReturnRefused(f'"{event}" failed and nothing was saved: {result.error}')
+        raise ReturnRefused(_('"%(event)s" failed and nothing was saved: %(error)s',
+                              event=event, error=result.error))
     return made
 
 
@@ -256,10 +264,10 @@ def close_return(return_id: int, user) -> Return:
     """Close an open return for good (its items may then be returned again); closing twice is
     refused. Item states do not change: closing records that the return is dealt with."""
     if not user.can_edit:
-        raise ReturnRefused("viewers may look at returns but not close them")
+        raise ReturnRefused(_("viewers may look at returns but not close them"))
     found = db.session.get(Return, return_id)
     if found is None:
-        raise ReturnRefused(f"there is no return #{return_id}")
+        raise ReturnRefused(_("there is no return #%(id)s", id=return_id))
     engine.lock_order(found.order_id)
     closed = db.session.execute(
         update(Return).where(Return.id == return_id, Return.state == OPEN)
@@ -267,6 +275,7 @@ def close_return(return_id: int, user) -> Return:
     ).rowcount
     if not closed:
         db.session.rollback()
-        raise ReturnRefused(f"return {found.return_reference} is already closed")
+        raise ReturnRefused(_("return %(reference)s is already closed",
+                              reference=found.return_reference))
     db.session.commit()
     return db.session.get(Return, return_id, populate_existing=True)

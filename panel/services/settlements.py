@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Order, Reclamation, Refund, Return
 from panel.models.base import utcnow
 from panel.models.reclamation import CLOSED
@@ -26,15 +27,16 @@ def reclamation_to_settle(order: Order, reclamation_id: int | None) -> Reclamati
         return None
     reclamation = db.session.get(Reclamation, reclamation_id, populate_existing=True)
     if reclamation is None or reclamation.order_id != order.id:
-        raise SettleRefused(f"reclamation #{reclamation_id} is not a reclamation of order "
-                            f"{order.order_reference}")
+        raise SettleRefused(_("reclamation #%(id)s is not a reclamation of order %(reference)s",
+                              id=reclamation_id, reference=order.order_reference))
     if not reclamation.is_open:
-        raise SettleRefused(f"reclamation #{reclamation_id} is closed already")
+        raise SettleRefused(_("reclamation #%(id)s is closed already", id=reclamation_id))
     return reclamation
 
 
 def settle(reclamation: Reclamation, order: Order, by: str, user_name: str) -> None:
-    """Close ``reclamation`` as settled ``by`` ("return DE--R-3", "refund #12")."""
+    """Close ``reclamation`` as settled ``by`` ("return DE--R-3", "refund #12"). The note is
+    kept as it is written, in English, like a note a person writes: it is not translated."""
     reclamation.state = CLOSED
     reclamation.closed_at = utcnow()
     reclamation.closed_by_name = user_name[:100]

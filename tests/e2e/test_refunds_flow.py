@@ -10,10 +10,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from panel.extensions import db
-from panel.models import Order, OrderItem, Refund
+from panel.models import Order, OrderItem, Refund, User
 from panel.oms import engine
 from tests.e2e.conftest import login, make_order
 
@@ -106,3 +106,31 @@ def test_refund_two_items_partly_from_view_order(app, page, live_server, account
     page.goto(f"{live_server}/sales/orders/")
     row = page.locator('#orders-table tr[data-order-reference="DE--701"]')
     expect(row.locator(".refund-total")).to_have_text("€22.49 refunded")
+
+
+def test_a_german_admin_sees_the_running_total_in_german_money(app, page, live_server,
+                                                                accounts):
+    """The total the page adds up as amounts are typed reads as the server writes money in
+    the user's language; the amounts are typed as before (12.34 or 12,34)."""
+    order, items = paid_order(app, "DE--702")
+    _, _, socks = items
+    with app.app_context():
+        db.session.execute(update(User).where(User.email == accounts["admin"])
+                           .values(locale="de"))
+        db.session.commit()
+        db.session.remove()
+
+    login(page, live_server, accounts["admin"])
+    page.goto(f"{live_server}/sales/refunds/new/{order['id']}")
+    expect(page.locator("h4")).to_have_text("Erstattung anlegen")
+    expect(item_row(page, socks).locator("td.refundable")).to_have_text(re.compile(r"^9,99\s€$"))
+    expect(page.locator(f'input[name="amount-{socks}"]')).to_have_value("9.99")
+    item_row(page, socks).locator("input[name=item]").check()
+    page.fill(f'input[name="amount-{socks}"]', "2,50")
+    expect(page.locator("#refund-total")).to_have_text(re.compile(r"^2,50\s€$"))
+    page.click("#create-refund")
+
+    page.wait_for_url(re.compile(rf"/sales/orders/{order['id']}#order-refunds$"))
+    expect(page.locator(".alert-success")).to_contain_text(
+        re.compile(r"über 2,50\s€ war erfolgreich"))
+    expect(page.locator("#order-refunds .refund-status")).to_have_text("erfolgreich")
