@@ -60,8 +60,9 @@ class _Reader(HTMLParser):
             self._skip += 1
         attrs = dict(attrs)
         for name, value in attrs.items():
-            if value and (name in READ_ATTRIBUTES or (
-                    name == "value" and attrs.get("type") in ("submit", "button"))):
+            if value and (name in READ_ATTRIBUTES or (  # an input button shows its value
+                    tag == "input" and name == "value"
+                    and attrs.get("type") in ("submit", "button"))):
                 if _words(value):
                     self.found.append(f'{name}="{value.replace(PLACEHOLDER, "{}")}"')
 

@@ -9,6 +9,7 @@ from panel.models import Comment, Order, OutboundEmail
 from panel.oms import engine
 from panel.services import outbox
 from panel.services.email_templates import EmailTemplate
+from tests.conftest import order_payload
 from tests.smtp import SmtpServer, real_mail_settings
 
 SCRIPT = "<script>alert(1)</script>"
@@ -21,7 +22,9 @@ def app_config(request):
 
 @pytest.fixture
 def order_id(post_order):
-    return post_order().json["id"]
+    # An English order: its customer's mails are written in English (a German order's are in
+    # German: tests/test_orderpage_german.py).
+    return post_order(order_payload(locale="en_GB")).json["id"]
 
 
 def text(client, response):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.extensions import db
 from panel.formatting import format_datetime
+from panel.i18n import _
 from panel.models import Order, OutboundEmail
 from panel.params import parse_id
 from panel.services import comments, documents, email_templates, outbox
@@ -35,9 +36,9 @@ class CommunicationView(PanelView):
         try:
             comments.add_comment(order_id, request.form.get("message", ""), current_user)
         except comments.CommentRefused as exc:
-            flash(f"The comment was not saved: {exc}.", "error")
+            flash(_("The comment was not saved: %(reason)s.", reason=exc), "error")
         else:
-            flash("Comment added.", "success")
+            flash(_("Comment added."), "success")
         return redirect(url_for("orders.details", order_id=order_id, _anchor="comments"))
 
     @expose("/<int:order_id>/email", methods=("GET", "POST"))
@@ -57,7 +58,7 @@ class CommunicationView(PanelView):
                 document_id = _attachment_id(attached)
                 if action == "template":
                     if chosen not in templates:
-                        raise outbox.EmailRefused("choose a template")
+                        raise outbox.EmailRefused(_("choose a template"))
                     subject, body = email_templates.render(templates[chosen], order,
                                                            current_user.name)
                 elif action == "preview":
@@ -71,10 +72,11 @@ class CommunicationView(PanelView):
                     return redirect(url_for(".email_copy", order_id=order.id,
                                             email_id=message_id))
                 else:
-                    raise outbox.EmailRefused("choose what to do: template, preview or send")
+                    raise outbox.EmailRefused(
+                        _("choose what to do: template, preview or send"))
             except (outbox.EmailRefused, email_templates.TemplateProblem) as exc:
                 db.session.rollback()
-                flash(f"Not sent: {exc}.", "error")
+                flash(_("Not sent: %(reason)s.", reason=exc), "error")
                 status = 400
         return self.render("orders/email.html", order=order, templates=templates,
                            chosen=chosen, subject=subject, body=body,
@@ -107,7 +109,7 @@ def _attachment_id(value: str) -> int | None:
         return None
     document_id = parse_id(value)
     if document_id is None:
-        raise outbox.EmailRefused("the document to attach is not one of this order's")
+        raise outbox.EmailRefused(_("the document to attach is not one of this order's"))
     return document_id
 
 
@@ -115,16 +117,19 @@ def flash_delivery(delivery: outbox.Delivery) -> None:
     """Say what a person's try of a mail did."""
     message = delivery.message
     if delivery.outcome == "sent":
-        flash(f"Email sent to {message.to_address}.", "success")
+        flash(_("Email sent to %(address)s.", address=message.to_address), "success")
     elif delivery.outcome == "already_sent":
-        flash("That message has already been sent.", "info")
+        flash(_("That message has already been sent."), "info")
     elif delivery.outcome == "busy":
-        flash("That message is being sent right now by the outbox; look again in a moment.",
+        flash(_("That message is being sent right now by the outbox; look again in a moment."),
               "info")
     elif delivery.outcome == "missing":
-        flash("That message does not exist.", "error")
+        flash(_("That message does not exist."), "error")
+    elif message.next_attempt_at:
+        flash(_("Email to %(address)s could not be delivered: %(error)s. It is kept in the "
+                "outbox; the next automatic try is at %(at)s.", address=message.to_address,
+                error=message.last_error, at=format_datetime(message.next_attempt_at)), "error")
     else:
-        when = (f"the next automatic try is at {format_datetime(message.next_attempt_at)}"
-                if message.next_attempt_at else "it is not tried again automatically")
-        flash(f"Email to {message.to_address} could not be delivered: {message.last_error}. "
-              f"It is kept in the outbox; {when}.", "error")
+        flash(_("Email to %(address)s could not be delivered: %(error)s. It is kept in the "
+                "outbox; it is not tried again automatically.", address=message.to_address,
+                error=message.last_error), "error")

@@ -8,6 +8,7 @@ from panel.admin.base import PanelView, editors_only
 from panel.admin.forms import parse_form
 from panel.admin.listing import ListArgs, list_url
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Customer, CustomerAddress
 from panel.services import customers as service
 from panel.services.addresses import CUSTOMER_ADDRESS_FIELDS, save_customer_address
@@ -20,12 +21,12 @@ class CustomersView(PanelView):
         parsed = ListArgs(request.args)
         query = service.CustomerQuery(
             search=parsed.text("q"),
-            registered_from=parsed.day("from", "Registered from"),
-            registered_to=parsed.day("to", "Registered to"),
+            registered_from=parsed.day("from", _("Registered from")),
+            registered_to=parsed.day("to", _("Registered to")),
             page=parsed.page(),
             per_page=parsed.per_page(),
         )
-        parsed.date_range(query.registered_from, query.registered_to, "Registered")
+        parsed.date_range(query.registered_from, query.registered_to, _("Registered"))
         page = None if parsed.errors else service.find_customers(query)
         return self.render(
             "customers/list.html", query=query, page=page, errors=parsed.errors,
@@ -63,10 +64,10 @@ class CustomersView(PanelView):
                     db.session.rollback()
                     errors = {"email": str(exc)}
                 else:
-                    flash("Customer successfully updated." if changed else "Nothing was changed.",
-                          "success" if changed else "info")
+                    flash(_("Customer successfully updated.") if changed
+                          else _("Nothing was changed."), "success" if changed else "info")
                     return redirect(url_for(".details", customer_id=customer.id))
-            flash("The customer was not saved: correct the fields marked below.", "error")
+            flash(_("The customer was not saved: correct the fields marked below."), "error")
         return self.render("customers/edit.html", customer=customer, values=values,
                            errors=errors, salutations=SALUTATIONS), (400 if errors else 200)
 
@@ -98,9 +99,9 @@ class CustomersView(PanelView):
             data, errors = parse_form(AddressIn, request.form, fields)
             if data is not None:
                 save_customer_address(customer, data, address)
-                flash("Address successfully saved.", "success")
+                flash(_("Address successfully saved."), "success")
                 return redirect(url_for(".details", customer_id=customer.id))
-            flash("The address was not saved: correct the fields marked below.", "error")
+            flash(_("The address was not saved: correct the fields marked below."), "error")
         return self.render("customers/address.html", customer=customer, address=address,
                            fields=fields, values=values, errors=errors,
                            salutations=SALUTATIONS), (400 if errors else 200)

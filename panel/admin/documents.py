@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from panel.admin.base import PanelView, editors_only
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Document
 from panel.services import documents
 from panel.services.document_templates import TemplateProblem, document_pdf
@@ -30,12 +31,13 @@ class DocumentsView(PanelView):
         try:
             invoice, new = documents.issue_invoice_now(order_id, actor=actor_of(current_user))
         except documents.DocumentRefused as exc:
-            flash(f"No invoice was issued: {exc}.", "error")
+            flash(_("No invoice was issued: %(reason)s.", reason=exc), "error")
             return redirect(url_for("orders.index"))
         if new:
-            flash(f"Invoice {invoice.number} issued.", "success")
+            flash(_("Invoice %(number)s issued.", number=invoice.number), "success")
         else:
-            flash(f"The order already has its invoice, {invoice.number}.", "info")
+            flash(_("The order already has its invoice, %(number)s.", number=invoice.number),
+                  "info")
         return redirect(url_for("orders.details", order_id=order_id, _anchor="order-documents"))
 
     @expose("/<int:document_id>.pdf")
@@ -46,7 +48,8 @@ class DocumentsView(PanelView):
         try:
             data = document_pdf(document)
         except (PdfError, TemplateProblem) as exc:
-            flash(f"The PDF of {document.number} could not be made: {exc}.", "error")
+            flash(_("The PDF of %(number)s could not be made: %(reason)s.",
+                    number=document.number, reason=exc), "error")
             return redirect(url_for("orders.details", order_id=document.order_id,
                                     _anchor="order-documents"))
         return Response(data, mimetype="application/pdf", headers={

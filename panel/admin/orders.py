@@ -13,6 +13,7 @@ from panel.admin.forms import parse_form
 from panel.admin.listing import list_url, row_url
 from panel.admin.order_query import read_order_query
 from panel.admin.saved_views import list_arguments, matching_view
+from panel.i18n import _
 from panel.models.order import ADDRESS_FIELDS
 from panel.oms.registry import current_registry
 from panel.params import ParameterError, read_id, read_ids, read_item_event, shown
@@ -87,12 +88,12 @@ class OrdersView(PanelView):
         kinds = set(request.args.getlist("kind"))
         unknown = kinds - set(timeline.KINDS)
         if unknown:
-            flash(f"History has no kind {shown(sorted(unknown)[0])}; showing everything.",
-                  "error")
+            flash(_("History has no kind %(kind)s; showing everything.",
+                    kind=shown(sorted(unknown)[0])), "error")
             kinds = set()
         details = order_details.load(order_id, kinds or None)
         if details is None:
-            flash(f"Sales order #{order_id} not found.", "error")
+            flash(_("Sales order #%(id)s not found.", id=order_id), "error")
             return redirect(url_for(".index"))
         return self.render("orders/details.html", d=details, order=details.order,
                            timeline_kinds=timeline.KINDS, chosen_kinds=kinds)
@@ -106,7 +107,7 @@ class OrdersView(PanelView):
             result = triggers.trigger(order_id, event, current_user, shipment_id=shipment_id,
                                       item_ids=item_ids)
         except (ParameterError, triggers.TriggerRequestError) as exc:
-            flash(f"Nothing was triggered: {exc}.", "error")
+            flash(_("Nothing was triggered: %(reason)s.", reason=exc), "error")
             return redirect(url_for(".details", order_id=order_id))
         category = "error" if result.error else ("success" if result.moved else "info")
         flash(result.message, category)
@@ -126,10 +127,10 @@ class OrdersView(PanelView):
             data, errors = parse_form(AddressIn, request.form, ADDRESS_FIELDS)
             if data is not None:
                 change = update_order_address(order, address, role, data, current_user)
-                flash("Address successfully updated." if change else "Nothing was changed.",
+                flash(_("Address successfully updated.") if change else _("Nothing was changed."),
                       "success" if change else "info")
                 return redirect(url_for(".details", order_id=order.id))
-            flash("The address was not saved: correct the fields marked below.", "error")
+            flash(_("The address was not saved: correct the fields marked below."), "error")
         return self.render(
             "orders/edit_address.html", order=order, address=address, role=role,
             values=values, errors=errors, salutations=SALUTATIONS,

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, or_, select
 
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import Customer, Order
 from panel.services.intake_schema import Email, OptionalText, StrictModel, Text
 from panel.services.order_search import starts_with, within_days
@@ -92,7 +93,7 @@ def update_customer(customer: Customer, data: CustomerDetailsIn) -> bool:
         select(Customer.id).where(Customer.email == data.email, Customer.id != customer.id)
     )
     if other is not None:
-        raise EmailTaken(f"{data.email} belongs to another customer")
+        raise EmailTaken(_("%(email)s belongs to another customer", email=data.email))
     changed = False
     for name in CUSTOMER_FIELDS:
         if getattr(customer, name) != getattr(data, name):

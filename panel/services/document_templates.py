@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel.formatting import format_money
+from panel.i18n import _, _l
 from panel.models import Document
 from panel.plugins import plugin_manager
 from panel.services.email_templates import TemplateProblem, render_text
@@ -55,10 +56,10 @@ def render_html(document: Document) -> str:
     supplies one or it cannot be rendered."""
     template = document_templates().get(document.kind)
     if template is None:
-        raise TemplateProblem(f"no plugin supplies a template for the document kind "
-                              f"{document.kind!r}")
+        raise TemplateProblem(_("no plugin supplies a template for the document kind %(kind)s",
+                                kind=repr(document.kind)))
     return render_text(template.html, {"document": plain(document.content)},
-                       f"{document.kind} template", env=_ENV)
+                       _l("the %(kind)s template", kind=document.kind), env=_ENV)
 
 
 def document_pdf(document: Document) -> bytes:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.formatting import format_money
+from panel.i18n import _
 from panel.locking import lock_row
 from panel.models import Document, Order, OrderAddress, OrderItem, Shipment
 from panel.models.base import utcnow
@@ -63,7 +64,7 @@ def issue_invoice_now(order_id: int, *, actor: str) -> tuple[Document, bool]:
     order = lock_row(Order, order_id)
     if order is None:
         db.session.rollback()
-        raise DocumentRefused(f"there is no order #{order_id}")
+        raise DocumentRefused(_("there is no order #%(id)s", id=order_id))
     existing = invoice_of(order.id)
     if existing is not None:
         db.session.rollback()
@@ -92,31 +93,39 @@ def issue_credit_note(order: Order, lines: Iterable[tuple[OrderItem, int]], *,
                                                             Document.kind == CREDIT_NOTE))
         if existing is not None:
             if existing.order_id != order.id:
-                raise DocumentRefused(f"refund #{refund_id} was credited on another order")
+                raise DocumentRefused(_("refund #%(id)s was credited on another order",
+                                        id=refund_id))
             return existing
     refunded = _checked_lines(order, lines)
-    _check_amount("shipping", shipping, low=0)
-    _check_amount("adjustment", adjustment)
+    if not _is_amount(shipping):
+        raise DocumentRefused(_("the shipping must be a whole number of minor units, not "
+                                "%(value)s", value=repr(shipping)))
+    if shipping < 0:
+        raise DocumentRefused(_("the shipping cannot be negative"))
+    if not _is_amount(adjustment):
+        raise DocumentRefused(_("the adjustment must be a whole number of minor units, not "
+                                "%(value)s", value=repr(adjustment)))
     reason = _checked_reason(adjustment, adjustment_reason)
     credited_items, credited_shipping = _credited(order.id)
     for item, amount in refunded:
         left = item.price_to_pay - credited_items[item.id]
         if amount > left:
-            raise DocumentRefused(
-                f"item #{item.id} ({item.sku}) can be credited {_money(left, order)} more, "
-                f"not {_money(amount, order)}")
+            raise DocumentRefused(_(
+                "item #%(id)s (%(sku)s) can be credited %(left)s more, not %(amount)s",
+                id=item.id, sku=item.sku, left=_money(left, order),
+                amount=_money(amount, order)))
     if shipping > order.expense_total - credited_shipping:
-        raise DocumentRefused(
-            f"the shipping can be credited "
-            f"{_money(order.expense_total - credited_shipping, order)} more, "
-            f"not {_money(shipping, order)}")
+        raise DocumentRefused(_(
+            "the shipping can be credited %(left)s more, not %(amount)s",
+            left=_money(order.expense_total - credited_shipping, order),
+            amount=_money(shipping, order)))
     new_lines = document_lines.credit_note_lines(
         refunded, shipping=shipping, adjustment=adjustment, adjustment_reason=reason,
         rate=document_lines.standard_rate(_items(order.id)))
     total = sum(line.gross for line in new_lines)
     if total <= 0:
-        raise DocumentRefused("a credit note must credit more than nothing: its total is "
-                              f"{_money(total, order)}")
+        raise DocumentRefused(_("a credit note must credit more than nothing: its total is "
+                                "%(total)s", total=_money(total, order)))
     invoice = invoice_of(order.id)
     return _issue(order, CREDIT_NOTE, new_lines, _shipments(order.id), actor=actor, now=now,
                   refund_id=refund_id, invoice_number=invoice.number if invoice else None,
@@ -127,7 +136,7 @@ def _lock(order: Order) -> Order:
     """The order, locked for the rest of the transaction (again, if the caller holds it)."""
     locked = lock_row(Order, order.id)
     if locked is None:
-        raise DocumentRefused(f"there is no order #{order.id}")
+        raise DocumentRefused(_("there is no order #%(id)s", id=order.id))
     return locked
 
 
@@ -149,31 +158,27 @@ def _is_amount(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_amount(what: str, value, *, low: int | None = None) -> None:
-    if not _is_amount(value):
-        raise DocumentRefused(f"the {what} must be a whole number of minor units, "
-                              f"not {value!r}")
-    if low is not None and value < low:
-        raise DocumentRefused(f"the {what} cannot be negative")
-
-
 def _checked_lines(order: Order, lines) -> list[tuple[OrderItem, int]]:
     checked = []
     for line in lines:
         if not (isinstance(line, tuple | list) and len(line) == 2
                 and isinstance(line[0], OrderItem)):
-            raise DocumentRefused("each line of a credit note is (order item, amount)")
+            raise DocumentRefused(_("each line of a credit note is (order item, amount)"))
         item, amount = line
         if item.order_id != order.id:
-            raise DocumentRefused(f"item #{item.id} is not an item of order "
-                                  f"{order.order_reference}")
-        _check_amount(f"amount for item #{item.id}", amount)
+            raise DocumentRefused(_("item #%(id)s is not an item of order %(reference)s",
+                                    id=item.id, reference=order.order_reference))
+        if not _is_amount(amount):
+            raise DocumentRefused(_("the amount for item #%(id)s must be a whole number of "
+                                    "minor units, not %(value)s", id=item.id,
+                                    value=repr(amount)))
         if amount <= 0:
-            raise DocumentRefused(f"the amount for item #{item.id} must be more than zero")
+            raise DocumentRefused(_("the amount for item #%(id)s must be more than zero",
+                                    id=item.id))
         checked.append((item, amount))
-    twice = [item_id for item_id, n in Counter(i.id for i, _ in checked).items() if n > 1]
+    twice = [item_id for item_id, n in Counter(i.id for i, _n in checked).items() if n > 1]
     if twice:
-        raise DocumentRefused(f"item #{twice[0]} is listed twice")
+        raise DocumentRefused(_("item #%(id)s is listed twice", id=twice[0]))
     return checked
 
 
@@ -181,7 +186,7 @@ def _checked_reason(adjustment: int, reason: str | None) -> str | None:
     if not adjustment:
         return None
     try:
-        return one_line_of_text(reason, "adjustment's reason", MAX_REASON)
+        return one_line_of_text(reason, _("adjustment's reason"), MAX_REASON)
     except ValueError as exc:
         raise DocumentRefused(str(exc)) from None
 

@@ -16,6 +16,8 @@ from flask_mail import Connection, Message
 from sqlalchemy import inspect, or_, select
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _, _l
 from panel.locking import lock_row
 from panel.models import Document, Order, OutboundEmail
 from panel.models.base import utcnow
@@ -26,7 +28,8 @@ from panel.services.text_fields import multi_line, one_line_of_text
 
 MAX_SUBJECT = 255
 MAX_BODY = 100_000
-SYSTEM_SENDER = "Customer Service"
+# Who signs the state machine's mails: written in the order's language (email_templates).
+SYSTEM_SENDER = _l("Customer Service")
 
 
 class EmailRefused(ValueError):
@@ -38,20 +41,21 @@ def check(order: Order, subject: str, body: str, document_id: int | None = None)
     with the document to attach, if any."""
     to = (order.email or "").strip()
     if not to:
-        raise EmailRefused("the order has no email address to write to")
+        raise EmailRefused(_("the order has no email address to write to"))
     try:
-        subject = one_line_of_text(subject, "subject", MAX_SUBJECT)
+        subject = one_line_of_text(subject, _("subject"), MAX_SUBJECT)
     except ValueError as exc:
         raise EmailRefused(str(exc)) from None
     body = (body or "").replace("\r\n", "\n")
     if not body.strip():
-        raise EmailRefused("the message is empty")
+        raise EmailRefused(_("the message is empty"))
     if len(body) > MAX_BODY:
-        raise EmailRefused(f"the message is longer than {MAX_BODY:,} characters")
+        raise EmailRefused(_("the message is longer than %(max)s characters",
+                             max=format_number(MAX_BODY)))
     try:
         multi_line(body)
     except ValueError as exc:
-        raise EmailRefused(f"the message {exc}") from None
+        raise EmailRefused(_("the message %(problem)s", problem=exc)) from None
     return {"to": to, "subject": subject, "body": body,
             "attachment": attachment_of(order, document_id)}
 
@@ -62,7 +66,7 @@ def attachment_of(order: Order, document_id: int | None) -> Document | None:
         return None
     document = db.session.get(Document, document_id)
     if document is None or document.order_id != order.id:
-        raise EmailRefused("the document to attach is not one of this order's")
+        raise EmailRefused(_("the document to attach is not one of this order's"))
     return document
 
 
@@ -84,7 +88,7 @@ def queue_email(order_id: int, subject: str, body: str, *, template: str | None,
     ``document_id``, one of the order's documents goes along as a PDF."""
     order = db.session.get(Order, order_id)
     if order is None:
-        raise EmailRefused(f"there is no order #{order_id}")
+        raise EmailRefused(_("there is no order #%(id)s", id=order_id))
     message = compose(order, subject, body, template=template,
                       created_by=f"{user.name} <{user.email}>", document_id=document_id)
     db.session.commit()

@@ -15,15 +15,13 @@ import barcode
 from barcode.writer import SVGWriter
 from markupsafe import Markup
 
+from panel.i18n import _
+
 STATIC = (Path(__file__).resolve().parent.parent / "static").as_uri() + "/"
 
 
 class PdfError(RuntimeError):
     """The document could not be laid out as a PDF."""
-
-
-PANGO_MISSING = ("PDFs need the Pango library (Debian: apt-get install libpango-1.0-0 "
-                 "libpangoft2-1.0-0)")
 
 
 def _weasyprint():
@@ -32,7 +30,8 @@ def _weasyprint():
     try:
         import weasyprint
     except OSError as exc:
-        raise PdfError(f"{PANGO_MISSING}: {exc}") from exc
+        raise PdfError(_("PDFs need the Pango library (Debian: apt-get install "
+                         "libpango-1.0-0 libpangoft2-1.0-0): %(error)s", error=exc)) from exc
     return weasyprint
 
 
@@ -57,7 +56,7 @@ def render_pdf(html: str) -> bytes:
                                url_fetcher=_local_only_fetcher(weasyprint.URLFetcher))
         return page.write_pdf()
     except Exception as exc:  # WeasyPrint raises a variety of errors for broken input
-        raise PdfError(f"the PDF could not be made: {exc}") from exc
+        raise PdfError(_("the PDF could not be made: %(error)s", error=exc)) from exc
 
 
 def code128_svg(text: str) -> Markup:

@@ -4,10 +4,16 @@ The intake schema's field types call these checks, so the API and every back-off
 validates with those types refuse the same things. Each check raises ``ValueError`` with a
 reason a person can act on. The ``*_PATTERN`` constants say the same rules in JSON Schema for
 the OpenAPI document; the checks here are what enforces them.
+
+The reasons are in the request's language (they are shown on the page or returned by the API
+that asked). A reason of the checks below is what follows the name of the field, "contains a
+control character (...)"; characters are named by their Unicode names, in English.
 """
 from __future__ import annotations
 
 import unicodedata
+
+from panel.i18n import _
 
 # Embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder how the text
 # around them is shown: "Anna\u202Egpj.exe" displays as "Annaexe.jpg".
@@ -52,23 +58,28 @@ def single_line(value: str) -> str:
     no bidirectional control; raise ValueError naming the first one otherwise."""
     for char in value:
         if unicodedata.category(char) == "Cc":
-            raise ValueError(f"contains a control character ({character_label(char)}); "
-                             "it must be a single line of text without control characters")
+            raise ValueError(_("contains a control character (%(character)s); it must be a "
+                               "single line of text without control characters",
+                               character=character_label(char)))
     return _refuse_bidi_controls(value)
 
 
 def one_line_of_text(value: str | None, name: str, max_length: int) -> str:
     """Return ``value`` stripped when it is one line of at most ``max_length`` characters;
-    raise ValueError saying what is wrong with the ``name`` otherwise."""
+    raise ValueError saying what is wrong with the ``name`` otherwise (``name``: what the text
+    is, in the request's language, such as ``_("subject")``)."""
     value = (value or "").strip()
     if not value:
-        raise ValueError(f"the {name} is empty")
+        # Translators: name is what the text is ("subject"), translated; "the" before it.
+        raise ValueError(_("the %(name)s is empty", name=name))
     try:
         single_line(value)
     except ValueError as exc:
-        raise ValueError(f"the {name} {exc}") from None
+        # Translators: problem is a reason such as "contains a control character (...)".
+        raise ValueError(_("the %(name)s %(problem)s", name=name, problem=exc)) from None
     if len(value) > max_length:
-        raise ValueError(f"the {name} is longer than {max_length} characters")
+        raise ValueError(_("the %(name)s is longer than %(max)s characters", name=name,
+                           max=max_length))
     return value
 
 
@@ -77,17 +88,17 @@ def multi_line(value: str) -> str:
     no bidirectional control; raise ValueError naming the first offending one otherwise."""
     for char in value:
         if unicodedata.category(char) == "Cc" and char not in LINE_BREAKS_AND_TABS:
-            raise ValueError(f"contains a control character ({character_label(char)}); "
-                             "only line breaks and tabs are allowed")
+            raise ValueError(_("contains a control character (%(character)s); only line "
+                               "breaks and tabs are allowed", character=character_label(char)))
     return _refuse_bidi_controls(value)
 
 
 def _refuse_bidi_controls(value: str) -> str:
     for char in value:
         if char in BIDI_CONTROLS:
-            raise ValueError(f"contains a bidirectional control character "
-                             f"({character_label(char)}), which can make text show in a "
-                             "misleading order")
+            raise ValueError(_("contains a bidirectional control character (%(character)s), "
+                               "which can make text show in a misleading order",
+                               character=character_label(char)))
     return value
 
 
@@ -100,8 +111,8 @@ def readable(value: str) -> str:
     """Return ``value`` if it has at least one character a person can read; raise ValueError
     if it is made only of invisible characters (zero-width, format characters, blanks)."""
     if not any(is_readable(char) for char in value):
-        raise ValueError("contains only invisible characters; it needs a letter, digit, "
-                         "punctuation mark or symbol")
+        raise ValueError(_("contains only invisible characters; it needs a letter, digit, "
+                           "punctuation mark or symbol"))
     return value
 
 
@@ -114,16 +125,17 @@ def email_address(value: str) -> str:
     """
     for char in value:  # before trimming: a trailing CR/LF is an injection attempt too
         if unicodedata.category(char) == "Cc":
-            raise _not_an_address(f"it contains a control character ({character_label(char)})")
+            raise _not_an_address(_("it contains a control character (%(character)s)",
+                                    character=character_label(char)))
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     for char in value:
         if unicodedata.category(char)[0] in "CZ":
-            raise _not_an_address(f"it contains a space or an invisible character "
-                                  f"({character_label(char)})")
+            raise _not_an_address(_("it contains a space or an invisible character "
+                                    "(%(character)s)", character=character_label(char)))
     if value.count("@") != 1:
-        raise _not_an_address("it needs exactly one @")
+        raise _not_an_address(_("it needs exactly one @"))
     local, domain = value.split("@")
     _check_local_part(local)
     _check_domain(domain)
@@ -131,37 +143,38 @@ def email_address(value: str) -> str:
 
 
 def _not_an_address(reason: str) -> ValueError:
-    return ValueError(f"is not a valid email address: {reason}")
+    return ValueError(_("is not a valid email address: %(reason)s", reason=reason))
 
 
 def _check_local_part(local: str) -> None:
     if not local:
-        raise _not_an_address("there is nothing before the @")
+        raise _not_an_address(_("there is nothing before the @"))
     if len(local) > 64:
-        raise _not_an_address("the part before the @ is longer than 64 characters")
+        raise _not_an_address(_("the part before the @ is longer than 64 characters"))
     for char in local:
         if not (char.isalnum() or char in EMAIL_LOCAL_SYMBOLS):
-            raise _not_an_address(f"{char!r} cannot stand before the @")
+            raise _not_an_address(_("%(character)s cannot stand before the @",
+                                    character=repr(char)))
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise _not_an_address("the part before the @ must not start or end with a dot, "
-                              "nor have two dots in a row")
+        raise _not_an_address(_("the part before the @ must not start or end with a dot, nor "
+                                "have two dots in a row"))
 
 
 def _check_domain(domain: str) -> None:
     if "." not in domain:
-        raise _not_an_address("the domain after the @ needs a dot, as in example.com")
+        raise _not_an_address(_("the domain after the @ needs a dot, as in example.com"))
     labels = domain.split(".")
     if "" in labels:
-        raise _not_an_address("the domain after the @ has an empty part (a dot at its start "
-                              "or end, or two dots in a row)")
+        raise _not_an_address(_("the domain after the @ has an empty part (a dot at its start "
+                                "or end, or two dots in a row)"))
     for label in labels:
         if len(label) > 63:
-            raise _not_an_address("a part of the domain is longer than 63 characters")
+            raise _not_an_address(_("a part of the domain is longer than 63 characters"))
         bad = next((char for char in label if not (char.isalnum() or char == "-")), None)
         if bad is not None:
-            raise _not_an_address(f"{bad!r} cannot stand in the domain, which takes letters, "
-                                  "digits, hyphens and dots")
+            raise _not_an_address(_("%(character)s cannot stand in the domain, which takes "
+                                    "letters, digits, hyphens and dots", character=repr(bad)))
         if label.startswith("-") or label.endswith("-"):
-            raise _not_an_address("a part of the domain starts or ends with a hyphen")
+            raise _not_an_address(_("a part of the domain starts or ends with a hyphen"))
     if labels[-1].isdigit():
-        raise _not_an_address("the domain must end in a name, such as .com, not a number")
+        raise _not_an_address(_("the domain must end in a name, such as .com, not a number"))

@@ -8,15 +8,16 @@ from itertools import groupby
 from sqlalchemy import select
 
 from panel.extensions import db
+from panel.i18n import _l
 from panel.models import AddressChange, Comment, OutboundEmail, Reclamation, Return, TransitionLog
 
 KINDS = {
-    "state": "State changes",
-    "comment": "Comments",
-    "email": "Emails",
-    "address": "Address edits",
-    "reclamation": "Reclamations",
-    "return": "Returns",
+    "state": _l("State changes"),
+    "comment": _l("Comments"),
+    "email": _l("Emails"),
+    "address": _l("Address edits"),
+    "reclamation": _l("Reclamations"),
+    "return": _l("Returns"),
 }
 
 

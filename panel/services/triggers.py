@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from panel.extensions import db
+from panel.formatting import format_number
+from panel.i18n import _
 from panel.models import OrderItem, Shipment
 from panel.models.user import ROLE_RANK
 from panel.oms import engine
@@ -25,10 +27,11 @@ def requested_event(event: str) -> str:
     or longer than any event can be."""
     event = (event or "").strip()
     if not event:
-        raise TriggerRequestError("choose an event to trigger")
+        raise TriggerRequestError(_("choose an event to trigger"))
     if len(event) > MAX_EVENT_NAME:
-        raise TriggerRequestError(f"no process has an event with a name of {len(event):,} "
-                                  f"characters (at most {MAX_EVENT_NAME})")
+        raise TriggerRequestError(_("no process has an event with a name of %(length)s "
+                                    "characters (at most %(max)s)",
+                                    length=format_number(len(event)), max=MAX_EVENT_NAME))
     return event
 
 
@@ -40,20 +43,20 @@ def shipment_item_ids(order_id: int, shipment_id: int, ticked: list[int]) -> lis
     """The ticked items of the shipment, or all of its items when none is ticked."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None or shipment.order_id != order_id:
-        raise TriggerRequestError("that shipment does not belong to this order")
+        raise TriggerRequestError(_("that shipment does not belong to this order"))
     ids = list(db.session.scalars(select(OrderItem.id).where(OrderItem.shipment_id == shipment_id)))
     if not ticked:
         return ids
     strangers = set(ticked) - set(ids)
     if strangers:
-        raise TriggerRequestError("some ticked items are not in that shipment")
+        raise TriggerRequestError(_("some ticked items are not in that shipment"))
     return ticked
 
 
 def refusal(user, event: str) -> str | None:
     """Why ``user`` may not trigger ``event`` by hand, or None when they may."""
     if event in return_events():
-        return "returns are made with the Return button, which records them"
+        return _("returns are made with the Return button, which records them")
     return role_refusal(user, event)
 
 
@@ -62,7 +65,8 @@ def role_refusal(user, event: str) -> str | None:
     needed = current_registry().event_roles.get(event, "agent")
     if ROLE_RANK.get(user.role, 0) >= ROLE_RANK[needed]:
         return None
-    return f'only {needed}s may trigger "{event}"'
+    # Translators: role is a role's name as it is (agent, admin), event an event's name.
+    return _('only %(role)ss may trigger "%(event)s"', role=needed, event=event)
 
 
 def _require_manual(order_id: int, event: str) -> None:
@@ -76,7 +80,8 @@ def _require_manual(order_id: int, event: str) -> None:
             else None
         if definition is not None and definition.manual:
             return
-    raise TriggerRequestError(f'"{event}" is not an event that can be triggered by hand here')
+    raise TriggerRequestError(_('"%(event)s" is not an event that can be triggered by hand here',
+                                event=event))
 
 
 def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,

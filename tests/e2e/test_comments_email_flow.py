@@ -45,7 +45,8 @@ def app_config(request):
 
 @pytest.fixture
 def order(app):
-    return make_order(app, order_reference=REFERENCE)
+    # An English order: the mails to its customer are written in English.
+    return make_order(app, order_reference=REFERENCE, locale="en_GB")
 
 
 # helpers -------------------------------------------------------------------------------

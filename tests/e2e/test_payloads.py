@@ -509,7 +509,7 @@ def test_mail_template_does_not_evaluate_customer_data(app, page, live_server, a
                                                          smtp, post_order):
     """The customer's name and the item names hold template syntax and markup; a template
     mail quotes them, and the sent message carries them, literally."""
-    payload = order_payload(order_reference="XSS-3")
+    payload = order_payload(order_reference="XSS-3", locale="en_GB")  # mails in English
     payload["customer"].update(first_name=SSTI, last_name=SSTI_CONFIG,
                                email="tpl@example.com")
     payload["billing_address"] = dict(ADDRESS, first_name=SSTI, last_name=SSTI_CONFIG)
