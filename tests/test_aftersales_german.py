@@ -169,7 +169,7 @@ def test_returns_and_their_slip_in_german(app, as_role, order):
     assert "Retoure: DE--R-1" in page and 'mit dem Ereignis „return“' in page
 
     listing = text(agent.get("/sales/returns/?from=2026-02-30", headers=GERMAN))
-    assert "Übersicht der Retouren" in listing and "Angelegt ab: '2026-02-30'" in listing
+    assert "Übersicht der Retouren" in listing and "Erstellt ab: '2026-02-30'" in listing
 
     view = text(agent.get(f"/sales/orders/{order['id']}", headers=GERMAN))
     assert "hat 1 Artikel retourniert: Retoure DE--R-1" in view

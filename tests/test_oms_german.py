@@ -149,7 +149,7 @@ def test_a_bulk_action_in_german(app, post_order, german):
     report = agent.get(run_url + "/report.csv").get_data(as_text=True)
     assert next(csv.reader(io.StringIO(report))) == [
         "#", "Bestellreferenz", "Ergebnis", "Artikel verschoben", "Artikel übersprungen",
-        "Meldung", "Ausgeführt von"]
+        "Nachricht", "Ausgeführt von"]
 
 
 def test_the_process_graph_and_transition_log_in_german(app, post_order, german):

@@ -62,7 +62,7 @@ def test_view_order_in_german(as_role, post_order):
     assert "Bestellübersicht" in page and "Bestellreferenz" in page
     assert "Zwischensumme" in page and "GESAMTSUMME" in page
     assert f'id="grand-total">54,87{NBSP}€<' in page
-    assert "Versand: Standard (DHL)" in page and f"inkl. 19 % Steuer" in page
+    assert "Versand: Standard (DHL)" in page and "inkl. 19 % Steuer" in page
     assert "Lieferung 1 von 1" in page and "Gewünschtes Lieferdatum" in page
     assert "schnellstmöglich" in page and "SKU: SHOE-1" in page
     assert re.search(r"Bestelldatum</dt><dd class=\"col-6\">\d\d\.\d\d\.\d{4} \d\d:\d\d UTC",
@@ -93,7 +93,7 @@ def test_history_and_messages_in_german(app, as_role, post_order):
     assert ("Der Kommentar wurde nicht gespeichert: die Nachricht ist 10.001 Zeichen lang; "
             "höchstens 10.000 sind erlaubt.") in refused
     nothing = text(agent, agent.post_form(f"/sales/orders/{order_id}/trigger", {"event": ""}))
-    assert "Es wurde nichts ausgelöst: wählen Sie ein Ereignis zum Auslösen." in nothing
+    assert "Nichts wurde ausgelöst: wählen Sie ein Ereignis zum Auslösen." in nothing
     missing = text(agent, agent.get("/sales/orders/999999"))
     assert "Bestellung #999999 nicht gefunden." in missing
 

@@ -110,7 +110,7 @@ class OrdersView(PanelView):
             flash(_("Nothing was triggered: %(reason)s.", reason=exc), "error")
             return redirect(url_for(".details", order_id=order_id))
         category = "error" if result.error else ("success" if result.moved else "info")
-        flash(result.message, category)
+        flash(triggers.result_message(result), category)
         return redirect(url_for(".details", order_id=order_id))
 
     @expose("/<int:order_id>/addresses/<int:address_id>/edit", methods=("GET", "POST"))

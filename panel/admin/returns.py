@@ -126,7 +126,7 @@ class ReturnsView(PanelView):
         except (ParameterError, triggers.TriggerRequestError) as exc:
             flash(_("Nothing was triggered: %(reason)s.", reason=exc), "error")
         else:
-            flash(result.message,
+            flash(triggers.result_message(result),
                   "error" if result.error else ("success" if result.moved else "info"))
         return redirect(url_for(".details", return_id=return_id))
 

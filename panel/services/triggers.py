@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.formatting import format_number
-from panel.i18n import _
+from panel.i18n import _, ngettext
 from panel.models import OrderItem, Shipment
 from panel.models.user import ROLE_RANK
 from panel.oms import engine
@@ -98,3 +98,23 @@ def trigger(order_id: int, event: str, user, *, shipment_id: int | None = None,
         return engine.trigger_event(order_id, event, actor=actor_of(user), item_ids=item_ids)
     except LookupError as exc:
         raise TriggerRequestError(str(exc)) from exc
+
+
+def result_message(result: engine.TriggerResult) -> str:
+    """What pressing the button did, in the request's language (the engine's own
+    ``result.message`` is the English the CLI prints and bulk runs store)."""
+    if result.error:
+        return _('"%(event)s" failed, nothing changed: %(error)s',
+                 event=result.event, error=result.error)
+    if not result.moved and not result.stayed:
+        return _('Nothing to do: no item can take "%(event)s" now.', event=result.event)
+    parts = [ngettext('"%(event)s" moved %(num)d item', '"%(event)s" moved %(num)d items',
+                      result.moved, event=result.event)]
+    if result.stayed:
+        parts.append(ngettext("%(num)d item stayed (no condition held)",
+                              "%(num)d items stayed (no condition held)", result.stayed))
+    if result.skipped:
+        parts.append(ngettext("%(num)d item skipped (not in a matching state)",
+                              "%(num)d items skipped (not in a matching state)",
+                              result.skipped))
+    return "; ".join(parts) + "."
