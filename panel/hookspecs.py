@@ -63,8 +63,9 @@ def register_return_rules():
 @hookspec
 def register_email_templates():
     """Return ``EmailTemplate`` objects (``panel.services.email_templates``): Jinja text for
-    a subject and a body, rendered in a sandbox with ``order`` and ``sender``. A template
-    with the name of a bundled one replaces it."""
+    a subject and a body, rendered in a sandbox with ``order`` and ``sender``, in the order's
+    language (each text a str, ``{language: text}``, or lazy text marked with ``_l``). A
+    template with the name of a bundled one replaces it."""
 
 
 @hookspec

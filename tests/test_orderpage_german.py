@@ -214,3 +214,22 @@ def test_template_problem_is_told_in_the_users_language(app, as_role, post_order
     assert "Nicht gesendet: der Text von &#39;broken&#39;:" in german
     empty = text(agent, agent.post_form(url, {"action": "send", "subject": "", "body": "x"}))
     assert "Nicht gesendet: Betreff ist leer." in empty
+
+
+def test_a_project_template_in_two_languages(app, as_role, post_order):
+    """A project plugin gives its own mail as {language: text}: the order's language is
+    picked, English for a language it lacks; the title is in the user's language."""
+    agent = as_role("agent")
+    for locale, reference, subject, body in (
+        ("de_AT", "AT--1", "Ein Gutschein für AT--1",
+         f"Liebe(r) Anna, viel Freude mit 54,87{NBSP}€."),
+        ("en_US", "US--1", "A voucher for US--1", "Dear Anna, enjoy €54.87."),
+        ("fr_FR", "FR--1", "A voucher for FR--1", "Dear Anna, enjoy €54.87."),
+    ):
+        url = f"/sales/messages/{place(post_order, locale, reference)}/email"
+        page = agent.post_form(url, {"action": "template", "template": "voucher"}
+                               ).get_data(as_text=True)
+        assert (form_value(page, "subject"), form_value(page, "body")) == (subject, body)
+    assert ">Voucher</option>" in agent.get(url).get_data(as_text=True)
+    speaks_german(app, "agent@example.org")
+    assert ">Gutschein</option>" in agent.get(url).get_data(as_text=True)

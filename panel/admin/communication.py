@@ -8,7 +8,7 @@ from flask_login import current_user
 from panel.admin.base import PanelView, editors_only
 from panel.extensions import db
 from panel.formatting import format_datetime
-from panel.i18n import _
+from panel.i18n import _, current_language
 from panel.models import Order, OutboundEmail
 from panel.params import parse_id
 from panel.services import comments, documents, email_templates, outbox
@@ -81,7 +81,8 @@ class CommunicationView(PanelView):
         return self.render("orders/email.html", order=order, templates=templates,
                            chosen=chosen, subject=subject, body=body,
                            preview=preview, documents=documents.documents_of(order.id),
-                           attached=attached), status
+                           attached=attached, template_title=lambda t: email_templates
+                           .in_language_of(t.title, current_language())), status
 
     @expose("/<int:order_id>/emails/<int:email_id>")
     def email_copy(self, order_id: int, email_id: int):

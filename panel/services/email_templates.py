@@ -14,6 +14,7 @@ in the back-office user's language.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -33,9 +34,9 @@ _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 @dataclass(frozen=True)
 class EmailTemplate:
     name: str  # unique; a project plugin's template of the same name wins
-    # What the picker shows, and the Jinja text of the subject and the body: each a str, or
-    # a lazy text (``_l``) that is translated (the title in the user's language, the subject
-    # and the body in the order's).
+    # What the picker shows, and the Jinja text of the subject and the body: each a str, a
+    # lazy text (``_l``) that is translated, or {language: text} (the title in the user's
+    # language, the subject and the body in the order's).
     title: str
     subject: str
     body: str
@@ -130,7 +131,17 @@ def render(template: EmailTemplate, order: Order, sender: str) -> tuple[str, str
     name = repr(template.name)
     with in_language(language):
         context = {"order": order_context(order, language), "sender": str(sender)}
-        subject = render_text(str(template.subject), context,
+        subject = render_text(in_language_of(template.subject, language), context,
                               _l("the subject of %(name)s", name=name))
-        body = render_text(str(template.body), context, _l("the body of %(name)s", name=name))
+        body = render_text(in_language_of(template.body, language), context,
+                           _l("the body of %(name)s", name=name))
     return subject.strip(), body
+
+
+def in_language_of(text, language: str) -> str:
+    """A template's text in ``language``: a str as it is, a lazy text translated (inside
+    ``in_language``), or from a ``{"en": ..., "de": ...}`` a project plugin gives (English,
+    then its first language, when it has not this one)."""
+    if isinstance(text, Mapping):
+        return str(text.get(language) or text.get("en") or next(iter(text.values()), ""))
+    return str(text)

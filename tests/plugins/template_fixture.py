@@ -10,4 +10,11 @@ def register_email_templates():
                       "Project update for {{ order.reference }}", "Hi {{ order.first_name }}"),
         EmailTemplate("broken", "Broken", "Hello", "{{ order.no_such_field }}"),
         EmailTemplate("escape", "Escape", "x", "{{ order.__class__.__mro__ }}"),
+        # A project's own mail in two languages: {language: text}.
+        EmailTemplate("voucher", {"en": "Voucher", "de": "Gutschein"},
+                      {"en": "A voucher for {{ order.reference }}",
+                       "de": "Ein Gutschein für {{ order.reference }}"},
+                      {"en": "Dear {{ order.first_name }}, enjoy {{ order.grand_total }}.",
+                       "de": "Liebe(r) {{ order.first_name }}, viel Freude mit "
+                             "{{ order.grand_total }}."}),
     ]
