@@ -94,3 +94,16 @@ def test_the_dashboard_in_german(as_role, post_order):
     assert '<span class="revenue-total">54,87\xa0€</span>' in page
     assert ">Artikel je Status</h5>" in page
     assert ">Offene Reklamationen</span>" in page
+
+
+def test_the_filters_and_their_chips_in_german(german_agent, orders):
+    page = text(german_agent.get("/sales/orders/?state=new&store=DE&from=2026-03-01"))
+    summary = re.search(r'id="filter-state".*?<summary[^>]*>(.*?)</summary>', page, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", " ", summary).split()) == "Status (1) 1 ausgewählt"
+    assert 'aria-label="Status eingrenzen" placeholder="Tippen, um die Liste einzugrenzen"' in page
+    assert ">Alle Prozesse</label>" in page
+    assert re.findall(r'class="filter-chip"[^>]*aria-label="([^"]+)">([^<]+)<', page) == [
+        ("Status: new entfernen", "Status: new "), ("Shop: DE entfernen", "Shop: DE "),
+        ("Erstellt: ab 01.03.2026 entfernen", "Erstellt: ab 01.03.2026 ")]
+    assert 'id="clear-filters" href="/sales/orders/?view=all">Alle entfernen</a>' in page
+    assert ">Anwenden</button>" in page and ">Filter anwenden</button>" in page
