@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from panel.formatting import format_number
+
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 28  # room for the axis labels
 
@@ -71,7 +73,7 @@ def nice_ceiling(value: float) -> float:
 
 
 def stacked_bars(column_labels: Sequence[str], series: Sequence[Series],
-                 tick_label: Callable[[float], str] = lambda v: f"{v:,.0f}",
+                 tick_label: Callable[[float], str] = lambda v: format_number(round(v)),
                  label_every: int = 5, width: int = WIDTH, height: int = HEIGHT) -> BarChart:
     """Columns of bars, the series stacked in each, scaled to the tallest column; the
     axis has ticks at 0, half and the top (a round number); every ``label_every``-th

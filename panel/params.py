@@ -9,7 +9,9 @@ string or a form, so that each kind of value means the same everywhere:
   the searches may add a day or a time zone without leaving Python's dates;
 - a page number is a count from the first page up to MAX_PAGE pages further.
 
-Anything else raises ParameterError, whose message names the parameter and its value.
+Anything else raises ParameterError, whose message names the parameter and its value, in
+the request's language (the parameter's name as the URL spells it, a field's label as the
+caller passes it, translated).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from werkzeug.routing import BaseConverter, ValidationError
+
+from panel.i18n import _, ngettext
 
 MAX_ID = 2_147_483_647  # the id columns are 32-bit INTEGER on PostgreSQL
 MAX_PAGE = 1_000_000
@@ -62,8 +66,8 @@ def read_id(name: str, text: str) -> int:
     """Return the id in parameter ``name``; raise ParameterError naming it if there is none."""
     number = parse_id(text)
     if number is None:
-        raise ParameterError(f"{name}: {shown(text)} is not an id "
-                             f"(a number from 1 to {MAX_ID} in the digits 0-9)")
+        raise ParameterError(_("%(name)s: %(value)s is not an id (a number from 1 to %(max)s in "
+                               "the digits 0-9)", name=name, value=shown(text), max=MAX_ID))
     return number
 
 
@@ -76,7 +80,8 @@ def read_item_event(name: str, text: str) -> tuple[int, str]:
     """Split an item's own event button, ``<item id>:<event>``, into the id and the event."""
     item, colon, event = text.partition(":")
     if not colon:
-        raise ParameterError(f"{name}: {shown(text)} is not <item id>:<event>")
+        raise ParameterError(_("%(name)s: %(value)s is not <item id>:<event>", name=name,
+                               value=shown(text)))
     return read_id(name, item), event
 
 
@@ -88,10 +93,12 @@ def read_day(label: str, text: str) -> date | None:
         return None
     day = _calendar_day(text)
     if day is None:
-        raise ParameterError(f"{label}: {shown(text)} is not a date (YYYY-MM-DD)")
+        raise ParameterError(_("%(label)s: %(value)s is not a date (YYYY-MM-DD)", label=label,
+                               value=shown(text)))
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ParameterError(f"{label}: {shown(text)} is outside the dates the panel handles "
-                             f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+        raise ParameterError(_("%(label)s: %(value)s is outside the dates the panel handles "
+                               "(%(first)s to %(last)s)", label=label, value=shown(text),
+                               first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
     return day
 
 
@@ -110,8 +117,9 @@ def read_page(name: str, text: str, first: int = 1) -> int:
     last = first + MAX_PAGE - 1
     number = parse_number(text, first, last)
     if number is None:
-        raise ParameterError(f"{name}: {shown(text)} is not a page number "
-                             f"({first} to {last})")
+        raise ParameterError(_("%(name)s: %(value)s is not a page number (%(first)s to "
+                               "%(last)s)", name=name, value=shown(text), first=first,
+                               last=last))
     return number
 
 
@@ -120,8 +128,9 @@ def read_page_size(name: str, text: str, sizes: Iterable[int]) -> int:
     sizes = tuple(sizes)
     number = parse_number(text, min(sizes), max(sizes))
     if number not in sizes:
-        raise ParameterError(f"{name}: {shown(text)} is not one of "
-                             f"{', '.join(str(size) for size in sizes)}")
+        raise ParameterError(_("%(name)s: %(value)s is not one of %(allowed)s", name=name,
+                               value=shown(text),
+                               allowed=", ".join(str(size) for size in sizes)))
     return number
 
 
@@ -138,20 +147,26 @@ def read_amount(label: str, text: str, digits: int) -> int | None:
     if not text:
         return None
     if text.startswith("-"):
-        raise ParameterError(f"{label}: {shown(text)} is negative; an amount must not be")
+        raise ParameterError(_("%(label)s: %(value)s is negative; an amount must not be",
+                               label=label, value=shown(text)))
     match = _AMOUNT.fullmatch(text)
     if match is None:
         example = "12.34" if digits else "1234"
-        raise ParameterError(f"{label}: {shown(text)} is not an amount (digits, such as "
-                             f"{example}, without a currency or grouping)")
+        raise ParameterError(_("%(label)s: %(value)s is not an amount (digits, such as "
+                               "%(example)s, without a currency or grouping)", label=label,
+                               value=shown(text), example=example))
     whole, fraction = match.group(1).lstrip("0") or "0", match.group(2) or ""
     if len(fraction) > digits:
-        raise ParameterError(f"{label}: {shown(text)} has more than {digits} decimal places")
+        raise ParameterError(ngettext("%(label)s: %(value)s has more than %(num)d decimal place",
+                                      "%(label)s: %(value)s has more than %(num)d decimal "
+                                      "places", digits, label=label, value=shown(text)))
     if len(whole) > len(str(MAX_AMOUNT)):  # also keeps int() away from huge strings
-        raise ParameterError(f"{label}: {shown(text)} is too large")
+        raise ParameterError(_("%(label)s: %(value)s is too large", label=label,
+                               value=shown(text)))
     amount = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
     if amount > MAX_AMOUNT:
-        raise ParameterError(f"{label}: {shown(text)} is too large")
+        raise ParameterError(_("%(label)s: %(value)s is too large", label=label,
+                               value=shown(text)))
     return amount
 
 

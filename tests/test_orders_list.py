@@ -1,5 +1,6 @@
 """Sales > Orders: filters, search, sort, paging and the CSV export return the right rows."""
 import csv
+import html
 import io
 import re
 
@@ -140,11 +141,13 @@ def test_filters_and_search_combine(agent, orders):
 
 
 def test_filter_choices_list_the_values_in_use(agent, orders):
-    page = agent.get("/sales/orders/").get_data(as_text=True)
-    states = re.search(r'<select multiple class="form-control" id="state".*?</select>', page, re.S)
-    assert re.findall(r'<option value="(\w+)"', states.group(0)) == ["new", "paid", "shipped"]
-    stores = re.search(r'id="store".*?</select>', page, re.S).group(0)
-    assert re.findall(r'<option value="(\w+)"', stores) == ["AT", "DE"]
+    page = agent.get("/sales/orders/?store=DE").get_data(as_text=True)
+    states = re.search(r'<details [^>]*id="filter-state".*?</details>', page, re.S).group(0)
+    assert re.findall(r'type="checkbox" name="state" value="(\w+)"', states) == [
+        "new", "paid", "shipped"]
+    stores = re.search(r'<details [^>]*id="filter-store".*?</details>', page, re.S).group(0)
+    assert re.findall(r'type="checkbox" name="store" value="(\w+)"', stores) == ["AT", "DE"]
+    assert re.findall(r'value="(\w+)" id="store-\d+" checked', stores) == ["DE"]
 
 
 @pytest.mark.parametrize(
@@ -309,3 +312,107 @@ def test_a_narrow_search_is_sorted_and_paged_like_the_list(app, agent, orders, s
             descending=direction == "desc"))
         assert [o.order_reference for o in paypal.rows] == ["DE--2"]
         assert paypal.total_label == "1"
+
+
+def chips(page: str) -> list[tuple[str, str]]:
+    """(text, href) of each chip above the list."""
+    return [(html.unescape(text).strip(), html.unescape(href)) for href, text in re.findall(
+        r'<a class="filter-chip" href="([^"]+)"[^>]*>([^<]*)<span', page)]
+
+
+def test_each_filter_set_is_a_chip_linking_to_the_list_without_it(agent, orders):
+    page = agent.get("/sales/orders/?q=DE&state=paid&state=shipped&store=DE&payment=paypal"
+                     "&from=2026-01-01&to=2026-03-01&reclamation=open&sort=reference&dir=asc"
+                     "&page=2").get_data(as_text=True)
+    base = "/sales/orders/?"
+    rest = "sort=reference&dir=asc"
+    assert chips(page) == [
+        ("Search: DE", f"{base}state=paid&state=shipped&store=DE&payment=paypal&from=2026-01-01"
+                       f"&to=2026-03-01&reclamation=open&{rest}"),
+        ("State: paid", f"{base}q=DE&state=shipped&store=DE&payment=paypal&from=2026-01-01"
+                        f"&to=2026-03-01&reclamation=open&{rest}"),
+        ("State: shipped", f"{base}q=DE&state=paid&store=DE&payment=paypal&from=2026-01-01"
+                           f"&to=2026-03-01&reclamation=open&{rest}"),
+        ("Store: DE", f"{base}q=DE&state=paid&state=shipped&payment=paypal&from=2026-01-01"
+                      f"&to=2026-03-01&reclamation=open&{rest}"),
+        ("Payment Method: paypal", f"{base}q=DE&state=paid&state=shipped&store=DE"
+                                   f"&from=2026-01-01&to=2026-03-01&reclamation=open&{rest}"),
+        ("Created: 2026-01-01 to 2026-03-01", f"{base}q=DE&state=paid&state=shipped&store=DE"
+                                              f"&payment=paypal&reclamation=open&{rest}"),
+        ("With an open reclamation", f"{base}q=DE&state=paid&state=shipped&store=DE"
+                                     f"&payment=paypal&from=2026-01-01&to=2026-03-01&{rest}"),
+    ]
+    # Clear all keeps the sort (and page size and columns); the bare list would open the
+    # user's default view, so a link that leaves nothing says so.
+    assert f'id="clear-filters" href="{base}{rest}"' in html.unescape(page)
+    page = agent.get("/sales/orders/?store=AT").get_data(as_text=True)
+    assert chips(page) == [("Store: AT", "/sales/orders/?view=all")]
+    assert 'id="clear-filters" href="/sales/orders/?view=all"' in page
+    assert 'id="filter-chips"' not in agent.get("/sales/orders/").get_data(as_text=True)
+
+
+def test_the_filter_buttons_count_what_is_set_and_tick_it(agent, orders):
+    page = agent.get("/sales/orders/?state=paid&state=shipped&store=XX&process=DefaultOrder01"
+                     "&to=2026-03-01").get_data(as_text=True)
+
+    def menu(name):
+        return re.search(rf'<details [^>]*id="filter-{name}".*?</details>', page, re.S).group(0)
+
+    def summary(name):
+        return " ".join(re.sub(r"<[^>]+>", " ", re.search(r"<summary[^>]*>(.*?)</summary>",
+                                                         menu(name), re.S).group(1)).split())
+
+    assert summary("state") == "State (2) 2 chosen"
+    assert summary("store") == "Store (1) 1 chosen"
+    assert summary("payment") == "Payment Method"
+    assert summary("process") == "Process (1) 1 chosen"
+    assert summary("created") == "Created (1) 1 chosen"
+    # A value no order has any more (an old link) stays ticked, so Apply keeps it.
+    assert re.findall(r'name="store" value="(\w+)" id="store-\d+"( checked)?', menu("store")) == [
+        ("AT", ""), ("DE", ""), ("XX", " checked")]
+    assert re.findall(r'type="radio" name="process" value="(\w*)" id="process-\d+"( checked)?',
+                      menu("process")) == [("", ""), ("DefaultOrder01", " checked"),
+                                           ("DummyPayment01", "")]
+    assert 'name="to" value="2026-03-01"' in menu("created")
+
+
+def test_a_saved_view_opens_with_its_filters_ticked(app, agent, orders):
+    """A view keeps the list's URL parameters: opened, its values are the form's, named as
+    before (state, store, payment, process, from, to, reclamation, q)."""
+    agent.post_form("/sales/views/save", {
+        "name": "Paid in DE", "query": "q=DE&state=paid&process=DefaultOrder01&store=DE"
+                                       "&payment=invoice&from=2026-01-01&reclamation=open"})
+    with app.app_context():
+        view_id = db.session.scalar(sa.text("SELECT id FROM saved_view"))
+    page = agent.get(f"/sales/orders/?view={view_id}").get_data(as_text=True)
+    filters = re.search(r'<form method="get" [^>]*id="order-filters".*?</form>', page, re.S).group(0)
+    ticked = re.findall(r'name="(\w+)" value="([^"]*)" id="[\w-]+" checked', filters)
+    assert ticked == [("state", "paid"), ("store", "DE"), ("payment", "invoice"),
+                      ("process", "DefaultOrder01")]
+    assert 'name="q" value="DE"' in filters and 'name="from" value="2026-01-01"' in filters
+    assert re.search(r'name="reclamation" value="open" checked', filters)
+
+
+def test_the_filters_cost_no_statement_per_choice(app, agent, post_order):
+    """The filters' choices are read once (and kept a while), whatever their number: the
+    list asks the same statements with two stores as with twenty."""
+    def statements(url):
+        seen = []
+        listen = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+        with app.app_context():
+            sa.event.listen(db.engine, "before_cursor_execute", listen)
+            try:
+                assert agent.get(url).status_code == 200
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    for n in range(2):
+        make(post_order, f"S-{n}", store=f"S{n:02d}")
+    app.extensions.pop("panel_filter_choices", None)
+    few = statements("/sales/orders/?state=new&store=S00")
+    for n in range(2, 20):
+        make(post_order, f"S-{n}", store=f"S{n:02d}")
+    app.extensions.pop("panel_filter_choices", None)
+    many = statements("/sales/orders/?state=new&store=S00")
+    assert many == few

@@ -8,9 +8,13 @@ from collections.abc import Iterable
 from flask import Response, stream_with_context
 
 from panel.formatting import format_datetime, format_money
+from panel.i18n import _l
 
-CSV_COLUMNS = ("#", "Order Reference", "Created", "Customer Full Name", "Email", "Order State",
-               "Grand Total", "Currency", "Number of Items", "Store", "Payment Method")
+# The header, in the language of the user who downloads it (lazy: read when written); the
+# values stay as they are (states, stores and payment methods are the data's own names).
+CSV_COLUMNS = ("#", _l("Order Reference"), _l("Created"), _l("Customer Full Name"), _l("Email"),
+               _l("Order State"), _l("Grand Total"), _l("Currency"), _l("Number of Items"),
+               _l("Store"), _l("Payment Method"))
 CHUNK_ROWS = 500
 
 
@@ -37,7 +41,7 @@ def csv_response(header: Iterable, rows: Iterable[Iterable], filename: str) -> R
     def chunks():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(header)
+        writer.writerow([str(title) for title in header])
         for number, row in enumerate(rows):
             writer.writerow([spreadsheet_safe(v) for v in row])
             if number % CHUNK_ROWS == 0:

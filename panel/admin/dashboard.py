@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel.dates import format_date as babel_date
+from babel.numbers import get_decimal_symbol
 from flask import url_for
 from flask_admin import AdminIndexView, expose
 
 from panel.admin.stuck import finder
 from panel.charts import Series, stacked_bars
-from panel.formatting import format_money, minor_digits
+from panel.formatting import format_date, format_money, format_number, minor_digits
+from panel.i18n import current_language, ngettext
 from panel.oms.registry import current_registry
 from panel.services import dashboard
 from panel.services.dashboard import Days, StoreDays
@@ -18,6 +21,16 @@ from panel.services.stuck_items import REASONS
 
 def _day(day: date) -> str:
     return day.isoformat()
+
+
+# A column's day under the chart, as the language writes a short day: "03 Mar", "03. März".
+_AXIS_DAY = {"en": "dd MMM", "de": "dd. MMM"}
+
+
+def axis_days(days: list[date]) -> list[str]:
+    language = current_language()
+    pattern = _AXIS_DAY.get(language, _AXIS_DAY["en"])
+    return [babel_date(day, pattern, locale=language) for day in days]
 
 
 def _orders_url(**args) -> str:
@@ -31,10 +44,11 @@ def orders_chart(days: Days):
             store.store, store.orders,
             href=lambda n: _orders_url(store=store.store, **{"from": _day(days.days[n]),
                                                              "to": _day(days.days[n])}),
-            title=lambda n: f"{store.store}, {_day(days.days[n])}: {store.orders[n]:,} "
-                            f"order{'' if store.orders[n] == 1 else 's'}")
-    return stacked_bars([d.strftime("%d %b") for d in days.days],
-                        [layer(store) for store in days.stores])
+            title=lambda n: ngettext("%(store)s, %(day)s: %(count)s order",
+                                     "%(store)s, %(day)s: %(count)s orders", store.orders[n],
+                                     store=store.store, day=format_date(days.days[n]),
+                                     count=format_number(store.orders[n])))
+    return stacked_bars(axis_days(days.days), [layer(store) for store in days.stores])
 
 
 def revenue_chart(days: Days, store: StoreDays):
@@ -43,19 +57,24 @@ def revenue_chart(days: Days, store: StoreDays):
         store.store, store.revenue,
         href=lambda n: _orders_url(store=store.store, **{"from": _day(days.days[n]),
                                                          "to": _day(days.days[n])}),
-        title=lambda n: f"{store.store}, {_day(days.days[n])}: "
-                        f"{format_money(store.revenue[n], store.currency)} in "
-                        f"{store.orders[n]:,} order{'' if store.orders[n] == 1 else 's'}")
-    return stacked_bars([d.strftime("%d %b") for d in days.days], [series],
+        title=lambda n: ngettext("%(store)s, %(day)s: %(amount)s in %(count)s order",
+                                 "%(store)s, %(day)s: %(amount)s in %(count)s orders",
+                                 store.orders[n], store=store.store,
+                                 day=format_date(days.days[n]),
+                                 amount=format_money(store.revenue[n], store.currency),
+                                 count=format_number(store.orders[n])))
+    return stacked_bars(axis_days(days.days), [series],
                         tick_label=lambda v: whole_money(int(v), store.currency),
                         width=480, height=180)
 
 
 def whole_money(amount: int, currency: str) -> str:
-    """An axis label: the amount in whole units of its currency ("€20,000")."""
+    """An axis label: the amount in whole units of its currency ("€20,000", "20.000 €")."""
     digits = minor_digits(currency)
     text = format_money(amount - amount % 10**digits, currency)
-    return text.rsplit(".", 1)[0] if digits else text
+    if not digits:
+        return text
+    return text.replace(get_decimal_symbol(current_language()) + "0" * digits, "", 1)
 
 
 class DashboardView(AdminIndexView):

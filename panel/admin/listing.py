@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
 
+from panel.formatting import format_date
+from panel.i18n import _
 from panel.params import ParameterError, read_day, read_page, read_page_size, shown
 
 
@@ -19,7 +21,8 @@ class ListArgs:
     def text(self, name: str, max_length: int = 200) -> str:
         value = self.args.get(name, "").strip()
         if len(value) > max_length:
-            self.errors.append(f"{name}: at most {max_length} characters")
+            self.errors.append(_("%(name)s: at most %(count)s characters", name=name,
+                                 count=max_length))
             return ""
         return value
 
@@ -32,7 +35,8 @@ class ListArgs:
     def choice(self, name: str, allowed, default: str) -> str:
         value = self.args.get(name, default)
         if value not in allowed:
-            self.errors.append(f"{name}: {shown(value)} is not one of {', '.join(allowed)}")
+            self.errors.append(_("%(name)s: %(value)s is not one of %(allowed)s", name=name,
+                                 value=shown(value), allowed=", ".join(allowed)))
             return default
         return value
 
@@ -54,7 +58,8 @@ class ListArgs:
 
     def date_range(self, start, end, label: str) -> None:
         if start and end and start > end:
-            self.errors.append(f"{label}: the start {start} is after the end {end}")
+            self.errors.append(_("%(label)s: the start %(start)s is after the end %(end)s",
+                                 label=label, start=format_date(start), end=format_date(end)))
 
 
 def page_url_args(args, **changes) -> dict:

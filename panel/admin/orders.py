@@ -11,7 +11,7 @@ from panel.admin.base import PanelView, editors_only
 from panel.admin.csv_export import CSV_COLUMNS, csv_response, order_row
 from panel.admin.forms import parse_form
 from panel.admin.listing import list_url, row_url
-from panel.admin.order_query import read_order_query
+from panel.admin.order_query import filter_chips, read_order_query
 from panel.admin.saved_views import list_arguments, matching_view
 from panel.i18n import _
 from panel.models.order import ADDRESS_FIELDS
@@ -35,6 +35,10 @@ def _read_trigger_form(form) -> tuple[str, int | None, list[int] | None]:
     return form.get("event", ""), None, None
 
 
+# A filter with more choices than this can be narrowed by typing (the states always can).
+LONG_LIST = 8
+
+
 class OrdersView(PanelView):
     @expose("/")
     def index(self):
@@ -47,14 +51,21 @@ class OrdersView(PanelView):
         choices = order_search.filter_choices()
         list_args = saved_views.list_arguments(query)
         current = opened or matching_view(views, list_args)
-        stale = (saved_views.stale_parts(query, current_registry(), choices)
+        registry = current_registry()
+        stale = (saved_views.stale_parts(query, registry, choices)
                  if current is not None else [])
+        page_url = list_url(request.endpoint, args)
+        chips, clear_url = filter_chips(query, page_url)
         return self.render(
             "orders/list.html",
             query=query,
             page=page,
             errors=errors,
             choices=choices,
+            processes=sorted(registry.processes),
+            long_list=LONG_LIST,
+            chips=chips,
+            clear_url=clear_url,
             columns=columns,
             column_keys=[c.key for c in columns],
             hidden_columns=[c for c in available if c not in columns],
@@ -66,7 +77,7 @@ class OrdersView(PanelView):
             view_query=urlencode(list_args),
             list_args=list_args,
             page_sizes=self.admin.app.config["PANEL_PAGE_SIZES"],
-            page_url=list_url(request.endpoint, args),
+            page_url=page_url,
             export_url=list_url("orders.export", args)(page=[], per_page=[]),
             row_urls={"view": row_url("orders.details", "order_id"),
                       "customer": row_url("customers.details", "customer_id"),

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from panel.admin.base import PanelView
 from panel.admin.order_query import read_order_query
+from panel.i18n import _
 from panel.models import SavedView
 from panel.params import parse_id, shown
 from panel.services import saved_views
@@ -30,8 +31,8 @@ def list_arguments(args: MultiDict, default: SavedView | None
         view_id = parse_id(wanted)
         view = saved_views.find_view(view_id, current_user) if view_id else None
         if view is None:
-            abort(404, description=f"There is no view {shown(wanted)}: it was deleted, or it "
-                                   "is another user's and not shared.")
+            abort(404, description=_("There is no view %(view)s: it was deleted, or it is "
+                                     "another user's and not shared.", view=shown(wanted)))
     elif not args and default is not None:
         view = default
     else:
@@ -69,7 +70,7 @@ class SavedViewsView(PanelView):
         query, errors = read_order_query(MultiDict(parse_qsl(form.get("query", ""),
                                                              keep_blank_values=True)))
         if errors:
-            flash("The view was not saved: " + "; ".join(errors), "error")
+            flash(_("The view was not saved: %(reasons)s", reasons="; ".join(errors)), "error")
             return redirect(url_for("orders.index"))
         try:
             view = saved_views.save_view(current_user, form.get("name", ""), query,
@@ -78,10 +79,13 @@ class SavedViewsView(PanelView):
         except PermissionError as exc:
             abort(403, description=str(exc))
         except saved_views.ViewRefused as exc:
-            flash(f"The view was not saved: {exc}", "error")
+            flash(_("The view was not saved: %(reasons)s", reasons=str(exc)), "error")
             return redirect(url_for("orders.index", **_args_of(form.get("query", ""))))
-        flash(f"View {view.name!r} saved" + (", shared with everyone." if view.shared else "."),
-              "success")
+        if view.shared:
+            flash(_("View %(name)s saved, shared with everyone.", name=repr(view.name)),
+                  "success")
+        else:
+            flash(_("View %(name)s saved.", name=repr(view.name)), "success")
         return redirect(url_for("orders.index", view=view.id))
 
     @expose("/<int:view_id>/delete", methods=("POST",))
@@ -93,7 +97,7 @@ class SavedViewsView(PanelView):
         except saved_views.ViewRefused as exc:
             flash(str(exc), "error")
         else:
-            flash(f"View {name!r} deleted.", "success")
+            flash(_("View %(name)s deleted.", name=repr(name)), "success")
         return redirect(url_for("orders.index", view=ALL))
 
     @expose("/<int:view_id>/default", methods=("POST",))
@@ -105,9 +109,10 @@ class SavedViewsView(PanelView):
             flash(str(exc), "error")
             return redirect(url_for("orders.index", view=ALL))
         if view is not None:
-            flash(f"The orders list now opens with the view {view.name!r}.", "success")
+            flash(_("The orders list now opens with the view %(name)s.", name=repr(view.name)),
+                  "success")
             return redirect(url_for("orders.index", view=view.id))
-        flash("The orders list now opens with all orders.", "success")
+        flash(_("The orders list now opens with all orders."), "success")
         return redirect(url_for("orders.index", view=view_id))
 
 

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import Date, func, select
 
 from panel.extensions import db
+from panel.formatting import format_number
 from panel.models import Order, OrderItem, OutboundEmail, Reclamation, Return
 from panel.oms.registry import Registry
 from panel.services.outbox_list import NOT_SENT
@@ -39,7 +40,8 @@ class Count:
 
     @property
     def label(self) -> str:
-        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
+        number = format_number(self.value)  # in the request's language
+        return f"{number}+" if self.capped else number
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from panel.i18n import _, _l
 from panel.params import shown
 from panel.plugins import plugin_manager
 
@@ -19,7 +20,7 @@ from panel.plugins import plugin_manager
 @dataclass(frozen=True)
 class OrderColumn:
     key: str  # its name in the URL (``col=``) and in saved views
-    label: str
+    label: str  # what the header says: ``_l("...")`` for a text to translate
     values: Callable[[Sequence], Mapping[int, object]] | None = None  # plugin columns
     sort: str | None = None  # the list's sort key, for the panel's own sortable columns
     shown: bool = True  # shown when the list names no columns
@@ -27,13 +28,13 @@ class OrderColumn:
 
 CORE_COLUMNS = (
     OrderColumn("id", "#", sort="id"),
-    OrderColumn("reference", "Order Reference", sort="reference"),
-    OrderColumn("created", "Created", sort="created"),
-    OrderColumn("customer", "Customer Full Name"),
-    OrderColumn("email", "Email", sort="email"),
-    OrderColumn("state", "Order State"),
-    OrderColumn("grand_total", "Grand Total", sort="grand_total"),
-    OrderColumn("items", "Number of Items", sort="items"),
+    OrderColumn("reference", _l("Order Reference"), sort="reference"),
+    OrderColumn("created", _l("Created"), sort="created"),
+    OrderColumn("customer", _l("Customer Full Name")),
+    OrderColumn("email", _l("Email"), sort="email"),
+    OrderColumn("state", _l("Order State")),
+    OrderColumn("grand_total", _l("Grand Total"), sort="grand_total"),
+    OrderColumn("items", _l("Number of Items"), sort="items"),
 )
 CORE_KEYS = frozenset(column.key for column in CORE_COLUMNS)
 
@@ -66,8 +67,8 @@ def chosen_columns(keys: Sequence[str], available: Sequence[OrderColumn]
         if key in by_key:
             chosen.append(by_key[key])
         else:
-            errors.append(f"Columns: {shown(key)} is not a column of this list "
-                          f"(there are {', '.join(by_key)})")
+            errors.append(_("Columns: %(column)s is not a column of this list (there are "
+                            "%(columns)s)", column=shown(key), columns=", ".join(by_key)))
     return chosen, errors
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from panel.extensions import db
+from panel.formatting import format_number
 
 COUNT_CAP = 10_000
 # A filter found to match more than the cap is said to ("10,000+") without counting again
@@ -26,7 +27,9 @@ class ResultPage:
 
     @property
     def total_label(self) -> str:
-        return f"{self.total:,}+" if self.total_is_capped else f"{self.total:,}"
+        """The total as the page says it: "10,000+" in English, "10.000+" in German."""
+        number = format_number(self.total)
+        return f"{number}+" if self.total_is_capped else number
 
     @property
     def has_next(self) -> bool:

@@ -10,17 +10,19 @@ and the list shows the note over what the view matches now, never a wider list.
 """
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import and_, delete, or_, select
 from werkzeug.datastructures import MultiDict
 
 from panel.extensions import db
+from panel.i18n import _
 from panel.models import DefaultView, SavedView
 from panel.models.base import utcnow
 from panel.oms.registry import Registry
 from panel.services.order_search import DEFAULT_SORT, OrderQuery
-from panel.services.text_fields import one_line_of_text
+from panel.services.text_fields import BIDI_CONTROLS, character_label, one_line_of_text
 
 NAME_MAX = 80
 DEFAULT_PER_PAGE = 10
@@ -83,12 +85,9 @@ def save_view(user, name: str, query: OrderQuery, *, shared: bool = False,
               default: bool = False) -> SavedView:
     """Save ``query`` as the user's view ``name`` (a view of that name of theirs is
     replaced), committed. Only admins share views."""
-    try:
-        name = one_line_of_text(name, "view's name", NAME_MAX)
-    except ValueError as exc:
-        raise ViewRefused(str(exc).capitalize()) from None
+    name = view_name(name)
     if shared and not user.is_admin:
-        raise PermissionError("Only admins share views.")
+        raise PermissionError(_("Only admins share views."))
     view = db.session.scalar(select(SavedView).where(SavedView.owner_id == user.id,
                                                      SavedView.name == name))
     if view is None:
@@ -104,13 +103,37 @@ def save_view(user, name: str, query: OrderQuery, *, shared: bool = False,
     return view
 
 
+def view_name(name: str | None) -> str:
+    """The name stripped, when it is one line of at most NAME_MAX characters (the checks of
+    ``text_fields.one_line_of_text``); else ViewRefused saying why, in the user's language."""
+    try:
+        return one_line_of_text(name, "view's name", NAME_MAX)
+    except ValueError:
+        pass
+    name = (name or "").strip()
+    if not name:
+        raise ViewRefused(_("The view's name is empty"))
+    for char in name:
+        if unicodedata.category(char) == "Cc":
+            raise ViewRefused(_("The view's name contains a control character (%(character)s); "
+                                "it must be a single line of text without control characters",
+                                character=character_label(char)))
+    for char in name:
+        if char in BIDI_CONTROLS:
+            raise ViewRefused(_("The view's name contains a bidirectional control character "
+                                "(%(character)s), which can make text show in a misleading "
+                                "order", character=character_label(char)))
+    raise ViewRefused(_("The view's name is longer than %(count)s characters", count=NAME_MAX))
+
+
 def delete_view(user, view_id: int) -> str:
     """Delete a view (its owner; an admin also any shared view); return its name."""
     view = find_view(view_id, user)
     if view is None:
-        raise ViewRefused(f"There is no view #{view_id} to delete.")
+        raise ViewRefused(_("There is no view #%(id)s to delete.", id=view_id))
     if view.owner_id != user.id and not user.is_admin:
-        raise PermissionError(f"The view {view.name!r} is {view.owner_name}'s.")
+        raise PermissionError(_("The view %(name)s is %(owner)s's.", name=repr(view.name),
+                                owner=view.owner_name))
     name = view.name
     db.session.execute(delete(DefaultView).where(DefaultView.view_id == view.id))
     db.session.delete(view)
@@ -124,7 +147,7 @@ def set_default(user, view_id: int | None) -> SavedView | None:
     if view_id is not None:
         view = find_view(view_id, user)
         if view is None:
-            raise ViewRefused(f"There is no view #{view_id}.")
+            raise ViewRefused(_("There is no view #%(id)s.", id=view_id))
         _set_default(user.id, view.id)
     else:
         db.session.execute(delete(DefaultView).where(DefaultView.user_id == user.id))
@@ -144,9 +167,10 @@ def stale_parts(query: OrderQuery, registry: Registry, choices: dict[str, list[s
                 ) -> list[str]:
     """What the view's filters name that no longer exists, in words (empty: nothing)."""
     states = {state for process in registry.processes.values() for state in process.states}
-    notes = [f"the state {s!r} is in no process now" for s in query.states if s not in states]
-    notes += [f"no order is of the store {s!r} now" for s in query.stores
+    notes = [_("the state %(state)s is in no process now", state=repr(s))
+             for s in query.states if s not in states]
+    notes += [_("no order is of the store %(store)s now", store=repr(s)) for s in query.stores
               if s not in choices["stores"]]
-    notes += [f"no order is paid by {p!r} now" for p in query.payment_methods
-              if p not in choices["payment_methods"]]
+    notes += [_("no order is paid by %(method)s now", method=repr(p))
+              for p in query.payment_methods if p not in choices["payment_methods"]]
     return notes

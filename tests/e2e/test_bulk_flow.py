@@ -95,7 +95,8 @@ def test_all_orders_matching_the_filter(app, page, live_server, accounts):
     page.goto(f"{live_server}/sales/orders/")
     login(page, live_server, accounts["agent"])
 
-    page.select_option("#store", "AT")
+    page.click("#filter-store summary")  # the store filter's panel of checkboxes
+    page.locator("#filter-store").get_by_label("AT", exact=True).check()
     page.click("#apply-filters")
     page.wait_for_url(re.compile(r"store=AT"))
     expect(page.locator("#orders-table tr[data-order-reference]")).to_have_count(2)

@@ -52,10 +52,12 @@ def test_after_login_a_bar_and_a_state_open_exactly_those_orders(app, accounts, 
     expect(count).to_have_text("12")  # four orders of three units each, all in one state
     state.click()
     expect(page.locator("#process-filter")).to_contain_text("DefaultOrder01")
-    expect(page.locator("#state option:checked")).to_have_text(state_name)
+    expect(page.locator("#filter-state input:checked")).to_have_attribute("value", state_name)
+    expect(page.locator("#filter-process input:checked")).to_have_attribute(
+        "value", "DefaultOrder01")
     expect(page.locator(ROW)).to_have_count(4)
 
-    page.click("#process-filter a")  # "Items of every process"
+    page.click('#filter-chips a.filter-chip[data-filter="process"]')  # every process again
     expect(page.locator("#process-filter")).to_have_count(0)
     expect(page.locator(ROW)).to_have_count(4)
 
