@@ -24,7 +24,10 @@ document.addEventListener("change", function (event) {
   var initial = label.textContent;
   function update() {
     var ticked = form.querySelectorAll('input[name="order"]:checked').length;
-    label.textContent = ticked ? ticked + (ticked === 1 ? " order" : " orders") + " ticked:" : initial;
+    // The page's words (data-text-one, data-text-many with {count}), in the user's language.
+    label.textContent = !ticked ? initial : ticked === 1
+      ? label.getAttribute("data-text-one") || "1 order ticked:"
+      : (label.getAttribute("data-text-many") || "{count} orders ticked:").replace("{count}", ticked);
   }
   form.addEventListener("change", update);
   update();

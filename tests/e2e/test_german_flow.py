@@ -54,6 +54,8 @@ def test_a_user_chooses_german_and_works_in_it(app, accounts, page: Page, live_s
     expect(row).to_contain_text("54,87 €")  # money the German way
     expect(row).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4} \d\d:\d\d"))  # and the date
     expect(page.locator("#result-count")).to_contain_text("gefunden, Seite 1")
+    row.locator('input[name="order"]').check()  # the script's words come from the page
+    expect(page.locator("#bulk-ticked")).to_have_text("1 Bestellung angekreuzt:")
 
     page.goto(f"{live_server}/sales/orders/{order['id']}")
     expect(page.locator("html")).to_have_attribute("lang", "de")
