@@ -26,16 +26,12 @@ URL = "/administration/stuck-items/"
 
 @pytest.fixture
 def app_config():
-    return {"PANEL_PLUGINS": (stuck_fixture.NAME,), "PANEL_DEFAULT_PROCESS": "Stuck01",
-            "PANEL_STUCK_AFTER": {"Stuck01": timedelta(days=1)}}
+    return stuck_fixture.app_config()
 
 
 @pytest.fixture(autouse=True)
 def healthy_services():
-    for collection in (stuck_fixture.FAILING, stuck_fixture.CLEARED, stuck_fixture.CALLS):
-        collection.clear()
-    yield
-    stuck_fixture.FAILING.clear()
+    yield from stuck_fixture.healthy()
 
 
 def new_order(app, post_order, skus=("SHOE-1", "SOCK-1")) -> tuple[int, list[int]]:

@@ -9,6 +9,8 @@ goes to waiting, which moves by itself to cleared when Stuck/IsCleared holds.
 
 StuckStart01 starts in "received", whose onEnter "confirm" (Stuck/Confirm) goes to confirmed.
 """
+from datetime import timedelta
+
 from panel import hookimpl
 from panel.oms.definitions import Event, Process, State, Transition
 
@@ -17,6 +19,20 @@ NAME = "tests.plugins.stuck_fixture"
 FAILING: set[str] = set()
 CLEARED: set[str] = set()
 CALLS: list[tuple[str, list[int], str]] = []  # (command, item ids, actor)
+
+
+def app_config() -> dict:
+    """The settings of an app that runs Stuck01 and calls items stuck after a day."""
+    return {"PANEL_PLUGINS": (NAME,), "PANEL_DEFAULT_PROCESS": "Stuck01",
+            "PANEL_STUCK_AFTER": {"Stuck01": timedelta(days=1)}}
+
+
+def healthy():
+    """A test's services start healthy and its records empty (a generator fixture body)."""
+    for collection in (FAILING, CLEARED, CALLS):
+        collection.clear()
+    yield
+    FAILING.clear()
 
 
 def build_stuck() -> Process:
