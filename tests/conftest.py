@@ -56,14 +56,23 @@ def database_url(tmp_path_factory):
     return url
 
 
+# Every sequence of the tests' PostgreSQL schema back to 1 (they all number a table's ids).
+_RESTART_SEQUENCES = sa.text(
+    "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+
+
 def _wipe(engine) -> None:
+    """Empty every table, children first, and number ids from 1 again, as a new database
+    would. (On PostgreSQL, DELETE and setval take 6 ms where TRUNCATE of the 35 tables took
+    80 to 125 ms, each truncation making new files: two minutes of a run.)"""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
+        for name in tables:
+            conn.execute(sa.text(f"DELETE FROM {name}"))
         if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(sa.text(f"DELETE FROM {name}"))
+            conn.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture

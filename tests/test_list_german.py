@@ -52,7 +52,7 @@ def test_the_list_in_german_with_german_money_and_dates(german_agent, orders):
     assert "54,87\xa0€" in row  # German money
     assert "01.03.2026 10:00 UTC" in row  # German date
     assert 'class="badge badge-info state-label">new<' in row  # a state stays its name
-    assert ">Anzeigen</a>" in row and ">Reklamieren</a>" in row
+    assert ">Ansehen</a>" in row and ">Reklamieren</a>" in row
 
 
 def test_a_bad_parameter_is_named_in_german(german_agent, orders):
@@ -92,7 +92,7 @@ def test_the_dashboard_in_german(as_role, post_order):
     assert "Bestellungen pro Tag, letzte 30 Tage (UTC)" in page
     assert re.search(r'id="orders-period">1 Bestellung<', page)
     assert '<span class="revenue-total">54,87\xa0€</span>' in page
-    assert ">Artikel je Status</h5>" in page
+    assert ">Artikel pro Status</h5>" in page
     assert ">Offene Reklamationen</span>" in page
 
 
