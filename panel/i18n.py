@@ -11,10 +11,18 @@ back-office user's.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext, lazy_gettext, ngettext, refresh
+from flask_babel import (
+    Babel,
+    force_locale,
+    get_locale,
+    get_translations,
+    lazy_gettext,
+    refresh,
+)
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,8 +32,7 @@ DEFAULT = "en"
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 
 babel = Babel()
-_ = gettext  # the views' and services' names for marking text
-_l = lazy_gettext
+_l = lazy_gettext  # text defined at import time, translated where it is shown
 __all__ = ["_", "_l", "ngettext", "N_", "LANGUAGES", "language_of", "order_language",
            "in_language", "current_language", "refresh_language", "init_i18n"]
 
@@ -56,17 +63,65 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
 
 
+# This request's (language, translations), looked up once: a page asks for them hundreds of
+# times (each text, each amount), and Flask-Babel's own lookup walks its context each time.
+_CACHED = "_panel_language_and_translations"
+
+
+def _language_and_translations():
+    cached = g.get(_CACHED)
+    if cached is None:
+        locale = get_locale()
+        cached = (locale.language if locale is not None else DEFAULT, get_translations())
+        setattr(g, _CACHED, cached)
+    return cached
+
+
 def refresh_language(chosen: str | None) -> None:
     """After the user changed their setting: this request's later text (the flash message)
     in the new language already."""
     g.panel_language = chosen or ""
+    g.pop(_CACHED, None)
     refresh()
 
 
 def current_language() -> str:
-    """The language of this request ("en" outside one)."""
-    locale = get_locale()
-    return locale.language if locale is not None else DEFAULT
+    """The language of this request ("en" outside an app context)."""
+    return _language_and_translations()[0] if g else DEFAULT
+
+
+def _(text: str, **values) -> str:
+    """``text`` in the request's language, ``%(name)s`` filled from ``values`` (Flask-Babel's
+    gettext, with the lookup kept per request; outside an app context, the English)."""
+    if g:
+        text = _language_and_translations()[1].ugettext(text)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, num: int, **values) -> str:
+    """The singular or plural text for ``num`` (``%(num)d``), as Flask-Babel's ngettext."""
+    values.setdefault("num", num)
+    if g:
+        text = _language_and_translations()[1].ungettext(singular, plural, num)
+    else:
+        text = singular if num == 1 else plural
+    return text % values
+
+
+def _template_gettext(text: str) -> str:
+    return _language_and_translations()[1].ugettext(text)
+
+
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    return _language_and_translations()[1].ungettext(singular, plural, n)
+
+
+def _template_pgettext(context: str, text: str) -> str:
+    return _language_and_translations()[1].upgettext(context, text)
+
+
+def _template_npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return _language_and_translations()[1].unpgettext(context, singular, plural, n)
 
 
 def order_language(order) -> str:
@@ -74,9 +129,18 @@ def order_language(order) -> str:
     return language_of(getattr(order, "locale", None))
 
 
+@contextmanager
 def in_language(language: str):
     """``with in_language("de"):`` renders text in that language (a mail to a customer)."""
-    return force_locale(language_of(language))
+    saved = g.pop(_CACHED, None) if g else None
+    try:
+        with force_locale(language_of(language)):
+            yield
+    finally:
+        if g:
+            g.pop(_CACHED, None)
+            if saved is not None:
+                setattr(g, _CACHED, saved)
 
 
 def init_i18n(app: Flask) -> None:
@@ -86,4 +150,7 @@ def init_i18n(app: Flask) -> None:
     # {% trans %} blocks read as one line of text, however the template wraps them (the
     # catalog is extracted the same way: panel/i18n_catalog.py).
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's, with the lookup kept per request
+        gettext=_template_gettext, ngettext=_template_ngettext, pgettext=_template_pgettext,
+        npgettext=_template_npgettext, newstyle=True)
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)

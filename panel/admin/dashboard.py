@@ -2,11 +2,12 @@
 exactly those orders, items, reclamations, returns or mails."""
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from babel.dates import format_date as babel_date
 from babel.numbers import get_decimal_symbol
-from flask import url_for
+from flask import current_app, request, url_for
 from flask_admin import AdminIndexView, expose
 
 from panel.admin.stuck import finder
@@ -27,10 +28,14 @@ def _day(day: date) -> str:
 _AXIS_DAY = {"en": "dd MMM", "de": "dd. MMM"}
 
 
+@functools.lru_cache(maxsize=1024)
+def _axis_day(day: date, language: str) -> str:
+    return babel_date(day, _AXIS_DAY.get(language, _AXIS_DAY["en"]), locale=language)
+
+
 def axis_days(days: list[date]) -> list[str]:
     language = current_language()
-    pattern = _AXIS_DAY.get(language, _AXIS_DAY["en"])
-    return [babel_date(day, pattern, locale=language) for day in days]
+    return [_axis_day(day, language) for day in days]  # each day written once per process
 
 
 def _orders_url(**args) -> str:
@@ -77,6 +82,21 @@ def whole_money(amount: int, currency: str) -> str:
     return text.replace(get_decimal_symbol(current_language()) + "0" * digits, "", 1)
 
 
+def charts(snap: dashboard.Snapshot):
+    """The snapshot's charts (orders, [(store, revenue)]), drawn once per snapshot, language
+    and path prefix: the snapshot is kept a minute, and drawing its bars with their titles
+    and links was half of the page."""
+    key = (snap.taken_at, current_language(), request.script_root)
+    kept = current_app.extensions.setdefault("panel_dashboard_charts", {})
+    if key not in kept:
+        for old in [k for k in kept if k[0] != snap.taken_at]:
+            del kept[old]
+        days = snap.days
+        kept[key] = (orders_chart(days),
+                     [(store, revenue_chart(days, store)) for store in days.stores])
+    return kept[key]
+
+
 class DashboardView(AdminIndexView):
     @expose("/")
     def index(self):
@@ -84,8 +104,7 @@ class DashboardView(AdminIndexView):
         snap = dashboard.snapshot(current_registry(), find, find.now)
         days = snap.days
         first, last = _day(days.days[0]), _day(days.days[-1])
+        orders, revenue = charts(snap)
         return self.render(
             "dashboard/index.html", snap=snap, days=days, first=first, last=last,
-            orders=orders_chart(days),
-            revenue=[(store, revenue_chart(days, store)) for store in days.stores],
-            reasons=REASONS, cap=dashboard.CAP)
+            orders=orders, revenue=revenue, reasons=REASONS, cap=dashboard.CAP)
