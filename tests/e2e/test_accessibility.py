@@ -63,5 +63,8 @@ def test_no_page_has_a_serious_violation(app, accounts, as_role, page_urls,  # n
         problems = serious_violations(page, axe)
         if problems:
             report[url] = problems
+        # A page that goes on by itself (a bulk run's batches, then its reload) finishes
+        # before the next one is asked for, or that navigation would be interrupted.
+        page.wait_for_load_state("networkidle")
     assert not report, "\n".join(f"{url}:\n  " + "\n  ".join(problems)
                                  for url, problems in report.items())
