@@ -239,6 +239,16 @@ def order_payload(**overrides) -> dict:
     return payload
 
 
+def place_orders(post_order, n: int = 1, **overrides) -> list[int]:
+    """Send ``n`` orders (order_payload with ``overrides``) through the API; their ids."""
+    ids = []
+    for _ in range(n):
+        response = post_order(order_payload(**overrides))
+        assert response.status_code == 201, response.json
+        ids.append(response.json["id"])
+    return ids
+
+
 @pytest.fixture
 def post_order(client, api_token):
     """post_order(payload) sends it to the API with a valid token."""

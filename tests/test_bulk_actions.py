@@ -35,7 +35,7 @@ from panel.oms import engine
 from panel.oms.registry import current_registry
 from panel.services import bulk_actions, bulk_batches, paging
 from panel.services.order_search import OrderQuery
-from tests.conftest import ON_POSTGRES, PanelClient, order_payload, password_hash
+from tests.conftest import ON_POSTGRES, PanelClient, order_payload, password_hash, place_orders
 from tests.plugins import engine_fixture
 
 TEST_PAYMENT = {"method": "test", "amount": 5487}  # Test01 of tests/plugins/engine_fixture.py
@@ -51,15 +51,6 @@ def app_config():
 @pytest.fixture
 def agent(as_role):
     return as_role("agent")
-
-
-def make_orders(post_order, n, **overrides):
-    ids = []
-    for _ in range(n):
-        response = post_order(order_payload(**overrides))
-        assert response.status_code == 201, response.json
-        ids.append(response.json["id"])
-    return ids
 
 
 def states(app, order_id):
@@ -137,7 +128,7 @@ def csv_rows(response):
 
 
 def test_list_has_a_checkbox_per_row_and_the_bulk_bar_for_editors(agent, as_role, post_order):
-    ids = make_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     page = agent.get("/sales/orders/?store=DE").get_data(as_text=True)
     for order_id in ids:
         assert re.search(rf'<input type="checkbox"[^>]* name="order" value="{order_id}"', page)
@@ -159,7 +150,7 @@ def test_list_has_a_checkbox_per_row_and_the_bulk_bar_for_editors(agent, as_role
 
 def test_select_all_shows_the_capped_count_but_freezes_every_match(app, agent, post_order,
                                                                   monkeypatch):
-    ids = make_orders(post_order, 3)
+    ids = place_orders(post_order, 3)
     monkeypatch.setattr(paging, "COUNT_CAP", 2)
     page = agent.get("/sales/orders/").get_data(as_text=True)
     assert "Select all 2+ orders matching this filter" in page
@@ -174,11 +165,11 @@ def test_select_all_shows_the_capped_count_but_freezes_every_match(app, agent, p
 
 
 def test_selection_is_frozen_and_later_orders_are_never_touched(app, agent, post_order):
-    de = make_orders(post_order, 2)
-    make_orders(post_order, 1, store="AT")
+    de = place_orders(post_order, 2)
+    place_orders(post_order, 1, store="AT")
     selection_id = select_all(agent, "store=DE&q=&page=3&sort=created&dir=desc")
     assert selected_ids(app, selection_id) == sorted(de)  # every match, not one page
-    late = make_orders(post_order, 1)[0]  # matches the filter, but arrives afterwards
+    late = place_orders(post_order, 1)[0]  # matches the filter, but arrives afterwards
 
     page = agent.get(f"/sales/bulk/selections/{selection_id}?event=pay").get_data(as_text=True)
     assert "All orders matching: store DE" in page
@@ -193,7 +184,7 @@ def test_selection_is_frozen_and_later_orders_are_never_touched(app, agent, post
 
 def test_freezing_writes_the_ids_with_one_insert_select(app, post_order):
     """A million matches must not pass through Python: the ids go from SELECT to INSERT."""
-    make_orders(post_order, 3)
+    place_orders(post_order, 3)
     statements = []
     with app.app_context():
         listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
@@ -212,7 +203,7 @@ def test_freezing_writes_the_ids_with_one_insert_select(app, post_order):
 
 def test_preview_counts_orders_and_items_that_move_and_says_why_others_are_skipped(
         app, agent, post_order):
-    new_one, new_two, paid = make_orders(post_order, 3)
+    new_one, new_two, paid = place_orders(post_order, 3)
     trigger(app, paid, "pay")
     selection_id = select_ticked(agent, [new_one, new_two, paid])
     with app.app_context():
@@ -254,7 +245,7 @@ def test_preview_runs_the_same_queries_for_three_orders_as_for_thirty(app, post_
                 sa.event.remove(db.engine, "before_cursor_execute", listen)
         return len(statements)
 
-    ids = make_orders(post_order, 30)
+    ids = place_orders(post_order, 30)
     assert count_queries(ids[:3]) == count_queries(ids) <= 4
 
 
@@ -279,7 +270,7 @@ def capture_fails_for(monkeypatch, app):
 
 def test_run_goes_on_past_a_failing_order_and_reports_it(app, agent, post_order,
                                                          capture_fails_for, monkeypatch):
-    first, failing, last = make_orders(post_order, 3, payment=TEST_PAYMENT)
+    first, failing, last = place_orders(post_order, 3, payment=TEST_PAYMENT)
     capture_fails_for(failing)
     monkeypatch.setattr(BulkView, "batch_size", 2)
     selection_id = select_ticked(agent, [first, failing, last])
@@ -332,7 +323,7 @@ def test_run_goes_on_past_a_failing_order_and_reports_it(app, agent, post_order,
 
 
 def test_run_skips_orders_no_item_of_which_takes_the_event(app, agent, post_order):
-    new, paid = make_orders(post_order, 2)
+    new, paid = place_orders(post_order, 2)
     trigger(app, paid, "pay")
     selection_id = select_ticked(agent, [new, paid])
     run_url = confirm(agent, selection_id, "ship")
@@ -352,7 +343,7 @@ def bulk_run_id():
 
 
 def test_panel_js_gets_progress_as_json(app, agent, post_order, monkeypatch):
-    ids = make_orders(post_order, 3)
+    ids = place_orders(post_order, 3)
     monkeypatch.setattr(BulkView, "batch_size", 2)
     run_url = confirm(agent, select_ticked(agent, ids), "pay")
     assert next_batch_json(agent, run_url) == {"status": "running", "finished": 2, "done": 2,
@@ -371,7 +362,7 @@ def test_panel_js_gets_progress_as_json(app, agent, post_order, monkeypatch):
 def test_two_workers_never_run_the_same_order(app, post_order):
     """Windows running batches of one run at once: each order is taken by one of them, has
     one outcome, and the report's counts are the database's."""
-    ids = make_orders(post_order, 12, payment=TEST_PAYMENT)
+    ids = place_orders(post_order, 12, payment=TEST_PAYMENT)
     with app.app_context():
         selection = bulk_actions.freeze_selection(ids, user(app))
         run_id = bulk_actions.start_run(selection, "pay", user(app)).id
@@ -410,7 +401,7 @@ def test_two_workers_never_run_the_same_order(app, post_order):
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks: PostgreSQL only")
 def test_on_postgres_a_batch_skips_orders_another_worker_has_locked(app, post_order,
                                                                      database_url):
-    ids = make_orders(post_order, 3)
+    ids = place_orders(post_order, 3)
     with app.app_context():
         selection = bulk_actions.freeze_selection(ids, user(app))
         run_id = bulk_actions.start_run(selection, "pay", user(app)).id
@@ -432,7 +423,7 @@ def test_on_postgres_a_batch_skips_orders_another_worker_has_locked(app, post_or
 
 def test_an_order_that_fails_unexpectedly_is_an_error_and_the_batch_goes_on(
         app, agent, post_order, monkeypatch):
-    first, retired, refused, last = make_orders(post_order, 4, payment=TEST_PAYMENT)
+    first, retired, refused, last = place_orders(post_order, 4, payment=TEST_PAYMENT)
     with app.app_context():  # a process that no plugin supplies (any more)
         db.session.execute(sa.update(OrderItem).where(OrderItem.order_id == retired)
                            .values(process_name="Retired01"))
@@ -466,7 +457,7 @@ def test_an_order_that_fails_unexpectedly_is_an_error_and_the_batch_goes_on(
 
 def returned_orders(app, post_order, n):
     """Orders of the bundled process whose items wait for a refund (admin-only)."""
-    ids = make_orders(post_order, n)
+    ids = place_orders(post_order, n)
     for order_id in ids:
         for event in ("pay", "ship", "return"):
             trigger(app, order_id, event)
@@ -537,7 +528,7 @@ def test_every_batch_is_authorised_and_named_as_whoever_runs_it(app, agent, as_r
     assert re.findall(r'class="run-by">([^<]*)<', page) == [
         "Second Admin &lt;admin2@example.org&gt;", "Admin User &lt;admin@example.org&gt;"]
 
-    payments = make_orders(post_order, 1)
+    payments = place_orders(post_order, 1)
     run_url = confirm(agent, select_ticked(agent, payments), "pay")  # an agent's run
     flashed(admin, admin.post_form(run_url + "/batch"))  # run by an admin
     assert history(app, "pay")[payments[0]] == {ADMIN}
@@ -554,7 +545,7 @@ def test_every_batch_is_authorised_and_named_as_whoever_runs_it(app, agent, as_r
 def test_the_migration_makes_claims_left_running_pending_again(app, post_order):
     """Before this change a batch marked its orders "running" for a lease of ten minutes;
     those whose batch died must wait no longer."""
-    ids = make_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     with app.app_context():
         run_id = bulk_actions.start_run(bulk_actions.freeze_selection(ids, user(app)), "pay",
                                         user(app)).id
@@ -591,7 +582,7 @@ def test_download_selected_as_csv_has_the_lists_columns_and_only_the_selection(
     payload["customer"].update(first_name='=HYPERLINK("http://x")', last_name="Smith")
     del payload["customer"]["salutation"]
     formula = post_order(payload).json["id"]
-    one, _not_ticked = make_orders(post_order, 2)
+    one, _not_ticked = place_orders(post_order, 2)
 
     response = agent.post_form("/sales/bulk/select", {"order": [str(formula), str(one)],
                                                       "action": "csv"})
@@ -612,7 +603,7 @@ def test_download_selected_as_csv_has_the_lists_columns_and_only_the_selection(
 
 def test_viewers_are_refused_everywhere_that_starts_or_runs_something(app, agent, as_role,
                                                                      post_order):
-    ids = make_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     selection_id = select_ticked(agent, ids)
     run_url = confirm(agent, selection_id, "pay")
     viewer = as_role("viewer")
@@ -633,7 +624,7 @@ def test_viewers_are_refused_everywhere_that_starts_or_runs_something(app, agent
 
 
 def test_every_post_needs_the_csrf_token(app, agent, post_order):
-    ids = make_orders(post_order, 1)
+    ids = place_orders(post_order, 1)
     selection_id = select_ticked(agent, ids)
     run_url = confirm(agent, selection_id, "pay")
     for url, data in (("/sales/bulk/select", {"order": str(ids[0])}),
@@ -659,7 +650,7 @@ def test_every_post_needs_the_csrf_token(app, agent, post_order):
      "the filter is not valid (Created from: &#39;someday&#39; is not a date (YYYY-MM-DD))"),
 ])
 def test_bad_selections_are_named_and_nothing_is_saved(app, agent, post_order, form, message):
-    make_orders(post_order, 1)
+    place_orders(post_order, 1)
     response = agent.post_form("/sales/bulk/select", form)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/sales/orders/")
@@ -670,13 +661,13 @@ def test_bad_selections_are_named_and_nothing_is_saved(app, agent, post_order, f
 
 
 def test_unknown_ticked_ids_are_named(app, agent, post_order):
-    real = make_orders(post_order, 1)[0]
+    real = place_orders(post_order, 1)[0]
     response = agent.post_form("/sales/bulk/select", {"order": [str(real), "999999"]})
     assert "Nothing was selected: 1 of the ticked orders do not exist." in flashed(agent, response)
 
 
 def test_going_back_after_a_bad_selection_keeps_the_filter(agent, post_order):
-    make_orders(post_order, 1)
+    place_orders(post_order, 1)
     response = agent.post_form("/sales/bulk/select",
                                {"filter": "store=DE&state=new&state=paid&per_page=25"})
     assert response.headers["Location"] == \
@@ -691,7 +682,7 @@ def test_going_back_after_a_bad_selection_keeps_the_filter(agent, post_order):
     ("no such event", "&#34;no such event&#34; is not an event"),
 ])
 def test_events_the_selection_cannot_take_are_named(app, agent, post_order, event, message):
-    selection_id = select_ticked(agent, make_orders(post_order, 2))
+    selection_id = select_ticked(agent, place_orders(post_order, 2))
     response = agent.get(f"/sales/bulk/selections/{selection_id}", query_string={"event": event})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -705,7 +696,7 @@ def test_events_the_selection_cannot_take_are_named(app, agent, post_order, even
 
 
 def test_a_selection_runs_one_event_at_a_time(app, agent, post_order):
-    selection_id = select_ticked(agent, make_orders(post_order, 1))
+    selection_id = select_ticked(agent, place_orders(post_order, 1))
     run_url = confirm(agent, selection_id, "pay")
     response = agent.post_form(f"/sales/bulk/selections/{selection_id}/runs", {"event": "cancel"})
     run_id = run_url.rsplit("/", 1)[1]
@@ -716,7 +707,7 @@ def test_a_selection_runs_one_event_at_a_time(app, agent, post_order):
 
 
 def test_confirm_pressed_in_two_windows_at_once_starts_one_run(app, post_order):
-    ids = make_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     with app.app_context():
         selection_id = bulk_actions.freeze_selection(ids, user(app)).id
     windows = 4
@@ -742,7 +733,7 @@ def test_confirm_pressed_in_two_windows_at_once_starts_one_run(app, post_order):
 
 
 def test_unknown_and_foreign_ids_are_404_never_500(app, agent, post_order):
-    ids = make_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     first = select_ticked(agent, ids[:1])
     second = select_ticked(agent, ids[1:])
     run_url = confirm(agent, first, "pay")
@@ -759,7 +750,7 @@ def test_unknown_and_foreign_ids_are_404_never_500(app, agent, post_order):
 
 
 def test_bad_report_parameters_are_named(agent, post_order):
-    run_url = confirm(agent, select_ticked(agent, make_orders(post_order, 1)), "pay")
+    run_url = confirm(agent, select_ticked(agent, place_orders(post_order, 1)), "pay")
     response = agent.get(run_url + "?outcome=exploded&page=zero")
     assert response.status_code == 400
     page = response.get_data(as_text=True)

@@ -13,19 +13,10 @@ import sqlalchemy as sa
 from panel.extensions import db
 from panel.models import Document, Order, OrderItem
 from panel.services import documents
-from tests.conftest import ON_POSTGRES, order_payload
+from tests.conftest import ON_POSTGRES, place_orders
 
 THREADS = 6
 ORDERS_EACH = 4
-
-
-def make_orders(post_order, n: int) -> list[int]:
-    ids = []
-    for _ in range(n):
-        response = post_order(order_payload())
-        assert response.status_code == 201, response.json
-        ids.append(response.json["id"])
-    return ids
 
 
 def sequences(app, kind: str) -> list[int]:
@@ -35,7 +26,7 @@ def sequences(app, kind: str) -> list[int]:
 
 
 def test_issues_at_once_take_every_number_once_without_gaps(app, post_order):
-    ids = make_orders(post_order, THREADS * ORDERS_EACH)
+    ids = place_orders(post_order, THREADS * ORDERS_EACH)
     start = threading.Barrier(THREADS)
 
     def work(n: int) -> list[str]:
@@ -65,7 +56,7 @@ def test_issues_at_once_take_every_number_once_without_gaps(app, post_order):
 
 
 def test_one_invoice_when_many_ask_for_it_at_once(app, post_order):
-    (order_id,) = make_orders(post_order, 1)
+    (order_id,) = place_orders(post_order, 1)
     start = threading.Barrier(THREADS)
 
     def ask(n: int) -> tuple[str, bool]:
@@ -86,7 +77,7 @@ def test_one_invoice_when_many_ask_for_it_at_once(app, post_order):
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks: PostgreSQL only")
 def test_a_number_given_back_by_a_rollback_goes_to_the_issue_waiting_for_it(app, post_order):
-    first, second = make_orders(post_order, 2)
+    first, second = place_orders(post_order, 2)
     numbered, release, waiter_done = threading.Event(), threading.Event(), threading.Event()
     taken: dict[str, str] = {}
 

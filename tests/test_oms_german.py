@@ -22,7 +22,7 @@ from panel.models import OutboundEmail, User
 from panel.models.base import utcnow
 from panel.oms import engine
 from panel.services import outbox
-from tests.conftest import order_payload
+from tests.conftest import place_orders
 from tests.plugins import stuck_fixture
 
 AGENT = "Agent User <agent@example.org>"
@@ -53,15 +53,6 @@ def german(app, accounts, as_role):
     return make
 
 
-def new_orders(post_order, n: int = 1) -> list[int]:
-    ids = []
-    for _ in range(n):
-        response = post_order(order_payload())
-        assert response.status_code == 201, response.json
-        ids.append(response.json["id"])
-    return ids
-
-
 def text(response, status: int = 200) -> str:
     """The page as a user reads it: tags gone, entities decoded, spaces collapsed."""
     page = response.get_data(as_text=True)
@@ -75,7 +66,7 @@ def followed(client, response) -> str:
 
 
 def test_stuck_items_and_their_retry_in_german(app, post_order, german):
-    [order_id] = new_orders(post_order)
+    [order_id] = place_orders(post_order)
     stuck_fixture.FAILING.add("Stuck/Capture")
     with app.app_context():
         assert engine.trigger_event(order_id, "pay", actor=AGENT).error
@@ -109,7 +100,7 @@ def test_stuck_items_and_their_retry_in_german(app, post_order, german):
 
 
 def test_a_bulk_action_in_german(app, post_order, german):
-    ids = new_orders(post_order, 2)
+    ids = place_orders(post_order, 2)
     agent = german("agent")
     response = agent.post_form("/sales/bulk/select", {"order": [str(i) for i in ids]})
     assert response.status_code == 303
@@ -149,7 +140,7 @@ def test_a_bulk_action_in_german(app, post_order, german):
 
 
 def test_the_process_graph_and_transition_log_in_german(app, post_order, german):
-    [order_id] = new_orders(post_order)
+    [order_id] = place_orders(post_order)
     viewer = german("viewer")
 
     page = text(viewer.get("/administration/oms/"))
@@ -177,7 +168,7 @@ def test_the_process_graph_and_transition_log_in_german(app, post_order, german)
 
 
 def test_the_outbox_in_german(app, post_order, german):
-    [order_id] = new_orders(post_order)
+    [order_id] = place_orders(post_order)
     with app.app_context():
         writer = db.session.scalar(sa.select(User))
         mail_id = outbox.queue_email(order_id, "Ihre Bestellung", "Body", template=None,
