@@ -250,14 +250,20 @@ def setup(count):
 @click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data.")
 @click.option("--batch", default=2000, show_default=True, type=click.IntRange(1, 20000))
 def seed(count, seed, batch):
-    """Create COUNT realistic orders (through the intake service; bulk above 500)."""
+    """Create COUNT realistic orders through the intake service's bulk path, BATCH at a time.
+
+    Shows the progress on standard error: a bar with the rate and the time left on a
+    terminal, a plain line every 10 seconds elsewhere. The same SEED gives the same data."""
+    from panel.progress import Progress
     from panel.services import demo
 
     started = time.perf_counter()
-    seeded = demo.seed_orders(count, seed=seed, batch=batch,
-                              progress=lambda n: click.echo(f"  {n:,} orders", err=True))
+    progress = Progress(count, unit="orders", stream=sys.stderr)
+    seeded = demo.seed_orders(count, seed=seed, batch=batch, progress=progress.update)
+    progress.finish()
     elapsed = time.perf_counter() - started
-    click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s.")
+    click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s "
+               f"({seeded.created / max(elapsed, 1e-9):,.0f} orders/s).")
     if seeded.not_started:
         click.echo(f"{len(seeded.not_started):,} of them did not start (see each order's "
                    f"transition log), first: {seeded.not_started[0]}", err=True)
