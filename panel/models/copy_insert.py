@@ -59,3 +59,29 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
         for row in values:
             copy.write_row(row)
+
+
+def insert_many(table: Table, rows: list[dict]) -> None:
+    """INSERT ``rows`` (dicts with the same keys, covering the columns with defaults) into
+    ``table`` in this transaction, the fastest way each database has, for bulk writes: COPY
+    on PostgreSQL (``insert_rows``); on SQLite the driver's ``executemany`` with the values
+    bound by the column types here, which skips SQLAlchemy's building of each row's
+    parameters (two thirds of the cost of ``insert_rows`` on SQLite for demo orders)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        insert_rows(table, rows)
+        return
+    names = list(rows[0])
+    require_defaulted_columns(table, names)
+    # Column by column, then zipped into the row tuples the driver takes.
+    columns = [[row[name] for row in rows] if process is None
+               else [process(row[name]) for row in rows]
+               for name, process in zip(names, _bind_processors(table, tuple(names),
+                                                                connection.dialect),
+                                        strict=True)]
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+        f"VALUES ({', '.join('?' * len(names))})", list(zip(*columns, strict=True)))
