@@ -171,7 +171,7 @@ def _phone(rng: random.Random, template: str) -> str:
 
 
 def _house_number(rng: random.Random, country: str) -> str:
-    low = int(rng.paretovariate(1.1))  # 1, 2, 3 ... with a long tail
+    low = 1 + int(rng.expovariate(1 / 24))  # small numbers the most, some in the hundreds
     if country in ("DE", "AT"):
         number = str(min(low, 240))
         if rng.random() < 0.06:
