@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import bisect
 import gc
-import logging
 import itertools
+import logging
+import queue
 import random
+import threading
 import time
 from array import array
-from contextlib import contextmanager
+from collections import deque
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import text
+from flask import current_app
+from sqlalchemy import event, text
 
 from panel.extensions import db
 from panel.oms.definitions import Process
 from panel.oms.registry import current_registry
 from panel.services import demo_data, intake_bulk
-from panel.services.intake_schema import AddressIn, CustomerIn, ItemIn, OrderIn
+from panel.services.intake_schema import (
+    AddressIn,
+    CustomerIn,
+    ItemIn,
+    OrderIn,
+    PaymentIn,
+    ShipmentIn,
+)
 from panel.services.order_plan import OrderPlan, refresh_item_states
 
 log = logging.getLogger(__name__)
@@ -111,18 +122,30 @@ def _person(seed: int, number: int) -> demo_data.Person:
     return demo_data.make_person(seed, number)
 
 
+# Demo orders are made as the intake's models without validating them field by field (a
+# tenth of the seeding's time): every value comes from pools whose values passed the intake's
+# checks when the pools were made (demo_data.pools), or is composed of such values, digits
+# and example domains. Every VERIFY_EVERY-th order is validated in full all the same, and a
+# test holds the made orders equal to the validated payloads.
+VERIFY_EVERY = 1000
+
+
+def _parts(person: demo_data.Person, guest: bool) -> tuple:
+    """The CustomerIn and the addresses (AddressIn) of a person's orders."""
+    return (CustomerIn.model_construct(customer_reference=None, **_customer(person, guest)),
+            _address_in(person.address(person.home)),
+            _address_in(person.address(person.other)) if person.other else None)
+
+
+def _address_in(fields: dict) -> AddressIn:
+    return AddressIn.model_construct(**fields)
+
+
 @lru_cache(maxsize=20_000)
-def _validated(seed: int, number: int) -> tuple:
-    """A registered customer's CustomerIn and addresses (AddressIn), validated once: a
-    repeat customer's next orders reuse them (models are not changed once made)."""
-    person = _person(seed, number)
-    return (_customer_in(person, guest=False), AddressIn.model_validate(person.address(
-        person.home)), AddressIn.model_validate(person.address(person.other))
-        if person.other else None)
-
-
-def _customer_in(person: demo_data.Person, guest: bool) -> CustomerIn:
-    return CustomerIn.model_validate(_customer(person, guest))
+def _customer_parts(seed: int, number: int) -> tuple:
+    """A registered customer's parts, made once: their next orders share them (the intake
+    never changes a payload's models)."""
+    return _parts(_person(seed, number), guest=False)
 
 
 def _customer(person: demo_data.Person, guest: bool) -> dict:
@@ -204,28 +227,26 @@ class DemoOrders:
         return as_payload(self.draw(number, **kwargs))
 
     def order_in(self, number: int) -> OrderIn:
-        """The next order, validated: a repeat customer's parts are validated once."""
+        """The next order as the intake's model (see VERIFY_EVERY)."""
         drawn = self.draw(number)
         person = drawn.person
-        if drawn.guest:
-            customer = _customer_in(person, guest=True)
-            home = AddressIn.model_validate(person.address(person.home))
-            other = AddressIn.model_validate(person.address(person.other)) \
-                if person.other else None
-        else:
-            customer, home, other = _validated(self.seed, person.number)
-        store = person.store
-        currency, locale = demo_data.STORES[store][:2]
-        return OrderIn.model_validate({
-            "store": store, "currency": currency, "locale": locale,
-            "created_at": drawn.created, "customer": customer, "billing_address": home,
-            "shipments": [{"method": method, "carrier": carrier, "price": price,
-                           "address": other if elsewhere else home,
-                           "items": [_item_in(*item) for item in items]}
-                          for method, carrier, price, elsewhere, items in drawn.shipments],
-            "payment": {"method": drawn.payment_method, "amount": drawn.total},
-            "cart_note": drawn.note,
-        })
+        customer, home, other = _parts(person, guest=True) if drawn.guest \
+            else _customer_parts(self.seed, person.number)
+        currency, locale = demo_data.STORES[person.store][:2]
+        order = OrderIn.model_construct(
+            order_reference=None, store=person.store, currency=currency, locale=locale,
+            created_at=drawn.created, customer=customer, billing_address=home,
+            shipments=[ShipmentIn.model_construct(
+                method=method, carrier=carrier, price=price, requested_delivery_date=None,
+                address=other if elsewhere else home,
+                items=[_item_in(*item) for item in items])
+                for method, carrier, price, elsewhere, items in drawn.shipments],
+            payment=PaymentIn.model_construct(method=drawn.payment_method,
+                                              amount=drawn.total),
+            cart_note=drawn.note)
+        if number % VERIFY_EVERY == 0:
+            OrderIn.model_validate(order.model_dump())  # ValidationError if the data drifted
+        return order
 
 
 def as_payload(drawn: DrawnOrder) -> dict:
@@ -315,32 +336,139 @@ def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) 
     """Create ``count`` demo orders in batches; return how many were stored, and why those
     whose items could not start did not. ``progress(created)`` is called after each batch.
 
-    On PostgreSQL the tables being filled are analysed whenever this run has doubled them
-    (autovacuum may be off, or late): with the statistics of nearly empty tables the planner
-    keeps answering the batch's lookups (customers by email, items by order) by reading
-    whole tables, and the run slows down as they grow.
+    On PostgreSQL the next batch is prepared in a thread of its own (orders made, customers
+    looked up, orders planned and aged, ids and references reserved, on a connection of the
+    thread's own) while the server writes this one, so that the server's work and Python's
+    overlap on two cores. (On SQLite, which writes in this process, a second thread only
+    adds contention for Python's lock.) Orders and their ageing draw from random generators
+    of their own, so the same seed gives the same data either way.
+
+    On PostgreSQL each table being filled is analysed whenever it has doubled since its
+    last ANALYZE (autovacuum may be off, or late): with the statistics of nearly empty
+    tables the planner keeps answering the batch's lookups (customers by email, items by
+    order) by reading whole tables, and the run slows down as they grow.
     """
-    rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
-    orders = DemoOrders(seed, count, now, rng)
-    adjust = age_plan(rng, now)
+    orders = DemoOrders(seed, count, now, random.Random(seed))
+    adjust = age_plan(random.Random(f"{seed}:age"), now)
     seeded = Seeded()
-    analyse_at = min(batch, count)
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    with _young_collections_only():
-        while seeded.created < count:
-            size = min(batch, count - seeded.created)
-            payloads = [orders.order_in(seeded.created + i) for i in range(size)]
-            result = intake_bulk.receive_orders_in_bulk(payloads, adjust=adjust)
+    sizes = [min(batch, count - start) for start in range(0, count, batch)]
+    # PostgreSQL: the customers of the batches prepared last, which may not be committed
+    # yet when the next one is prepared ((reference, email) -> (id, reference)).
+    in_flight: dict = {}
+    recent: deque = deque()
+
+    def make(index: int) -> list[OrderIn]:
+        first = index * batch
+        return [orders.order_in(first + i) for i in range(sizes[index])]
+
+    def prepare(index: int) -> intake_bulk.PreparedBatch:
+        before = set(in_flight)
+        prepared = intake_bulk.prepare_orders_in_bulk(make(index), adjust, in_flight)
+        db.session.commit()  # the references and ids are ours; the rows come next
+        recent.append(set(in_flight) - before)
+        while len(recent) > 2:  # older batches are committed: the database knows them
+            for key in recent.popleft():
+                in_flight.pop(key, None)
+        return prepared
+
+    with _young_collections_only(), _bulk_writing(), (
+            _made_ahead(prepare, len(sizes)) if postgres
+            else nullcontext(make(index) for index in range(len(sizes)))) as batches:
+        for made in batches:
+            result = intake_bulk.write_prepared(made) if postgres \
+                else intake_bulk.receive_orders_in_bulk(made, adjust=adjust)
             seeded.created += result.created
             seeded.not_started += [error for _, error in result.not_started]
-            if postgres and seeded.created >= analyse_at and seeded.created < count:
-                analyse_growing_tables()
-                analyse_at = seeded.created * 2
+            if postgres and seeded.created < count:
+                analyse_grown_tables()
             gc.collect(1)
             if progress:
                 progress(seeded.created)
     return seeded
+
+
+@contextmanager
+def _made_ahead(make, count: int):
+    """Iterate over ``make(0) ... make(count - 1)``, each made one step ahead of its use in
+    a thread with an application context (and so a database session) of its own; an error
+    in ``make`` is raised where its result is taken."""
+    app = current_app._get_current_object()
+    made: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        with app.app_context():
+            try:
+                for index in range(count):
+                    try:
+                        item = (make(index), None)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                        db.session.rollback()
+                        item = (None, exc)
+                    while not stop.is_set():
+                        try:
+                            made.put(item, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set() or item[1] is not None:
+                        return
+            finally:
+                db.session.remove()
+
+    def results():
+        for _ in range(count):
+            result, error = made.get()
+            if error is not None:
+                raise error
+            yield result
+
+    thread = threading.Thread(target=produce, name="demo-orders", daemon=True)
+    thread.start()
+    try:
+        yield results()
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def _bulk_writing():
+    """Connections set for writing in bulk while seeding, as they are checked out (the
+    session and the preparing thread may take any of the pool's); the pool is emptied at
+    the end, so that no connection keeps the setting.
+
+    SQLite: ``synchronous=OFF``. The panel's connections use NORMAL, under which every WAL
+    checkpoint waits for the disk; a seeding batch fills the WAL and so checkpoints at each
+    commit, and those waits were a fifth of the run. A crash of the machine itself (not of
+    this process) during the seeding can damage the file; at the end a checkpoint under
+    NORMAL writes everything to disk. PostgreSQL: ``synchronous_commit = off``, which risks
+    nothing but the last commits in a crash of the server.
+    """
+    engine = db.engine
+    statement = "PRAGMA synchronous=OFF" if engine.dialect.name == "sqlite" \
+        else "SET synchronous_commit TO off"
+
+    def on_checkout(dbapi_connection, record, proxy):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+
+    db.session.commit()  # as the first batch would have (the bulk path commits)
+    db.session.remove()
+    engine.dispose()  # connections checked out from here on get the setting
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        db.session.remove()
+        engine.dispose()
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:  # synchronous=NORMAL again: to the disk
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 @contextmanager
@@ -362,12 +490,23 @@ def _young_collections_only():
 # What a demo order writes: the tables whose statistics the next batches' queries rely on.
 GROWING_TABLES = ("customer", "customer_address", "sales_order", "order_address", "shipment",
                   "order_item", "item_state_history", "event_timeout")
+# A table is analysed again once it changed by as many rows as it had when last analysed
+# (and by at least this many): a dozen times on the way to a million orders.
+ANALYSE_AFTER_ROWS = 5000
 
 
-def analyse_growing_tables() -> None:
-    """ANALYZE the tables demo orders fill (PostgreSQL; a fraction of a second each)."""
+def analyse_grown_tables() -> list[str]:
+    """ANALYZE the tables demo orders fill that doubled since their last ANALYZE (by the
+    server's own counts), on PostgreSQL; return their names."""
+    grown = list(db.session.scalars(text(
+        "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+        "WHERE s.relname = ANY(:tables) "
+        "AND s.n_mod_since_analyze >= GREATEST(c.reltuples, :least)"),
+        {"tables": list(GROWING_TABLES), "least": ANALYSE_AFTER_ROWS}))
     db.session.commit()
-    started = time.perf_counter()
-    db.session.execute(text("ANALYZE " + ", ".join(GROWING_TABLES)))
-    db.session.commit()
-    log.debug("ANALYZE took %.2f s", time.perf_counter() - started)
+    if grown:
+        started = time.perf_counter()
+        db.session.execute(text("ANALYZE " + ", ".join(sorted(grown))))
+        db.session.commit()
+        log.debug("ANALYZE %s took %.2f s", ", ".join(grown), time.perf_counter() - started)
+    return grown

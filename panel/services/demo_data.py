@@ -119,10 +119,35 @@ def pools(seed: int) -> dict[str, LocalePools]:
         fake = Faker(locale)
         fake.seed_instance(seed)
         order = random.Random(f"{seed}:{locale}")
-        made = {name: Pool(ranked(_faker_samples(fake, name, count), order), EXPONENTS[name])
+        made = {name: Pool(ranked([v for v in _faker_samples(fake, name, count)
+                                   if _acceptable(name, v)], order), EXPONENTS[name])
                 for name, count in POOL_DRAWS.items()}
         result[store] = LocalePools(store, currency, locale, country, **made)
     return result
+
+
+# The intake's own check of each pool's values, with room for what is added to them (a house
+# number after a street): demo orders are made from these without checking each field again.
+_LIMITS = {"first_female": 100, "first_male": 100, "last": 100, "street": 230, "city": 100,
+           "postcode": 15, "phone": 40, "company": 100}
+
+
+@lru_cache(maxsize=None)
+def _check(limit: int):
+    from pydantic import TypeAdapter
+
+    from panel.services.intake_schema import Text
+
+    return TypeAdapter(Text(limit)).validate_python
+
+
+def _acceptable(pool: str, value: str) -> bool:
+    from pydantic import ValidationError
+
+    try:
+        return _check(_LIMITS[pool])(value) == value
+    except ValidationError:
+        return False
 
 
 _STORE_CHOICES = tuple(STORES)
@@ -141,7 +166,7 @@ def ascii_name(text: str) -> str:
 
 
 def _email_local(rng: random.Random, first: str, last: str) -> str:
-    f, la = ascii_name(first) or "customer", ascii_name(last) or "shopper"
+    f, la = ascii_name(first)[:20] or "customer", ascii_name(last)[:24] or "shopper"
     pattern = rng.random()
     if pattern < 0.35:
         return f"{f}.{la}"
