@@ -1,6 +1,7 @@
 """The demo's mail catcher (panel.mail_catcher) and the panel's Caught mail page."""
 from __future__ import annotations
 
+import re
 import smtplib
 import threading
 from email.message import EmailMessage
@@ -182,3 +183,19 @@ def test_production_refuses_to_start_with_the_catcher(monkeypatch, tmp_path):
     assert "PANEL_ENV=production" in message and "Unset PANEL_MAIL_CATCHER" in message
     monkeypatch.delenv("PANEL_MAIL_CATCHER")
     assert create_app().config["PANEL_MAIL_CATCHER"] is None
+
+
+def test_the_pages_speak_german(as_role, catcher, caught):
+    send(catcher, subject="Ihre Bestellung", attachment=True)
+    agent = as_role("agent")
+    german = {"Accept-Language": "de"}
+    page = agent.get("/mail-catcher/", headers=german).get_data(as_text=True)
+    assert "<h4 class=\"mb-3\">Abgefangene E-Mails</h4>" in page
+    assert "Alle abgefangenen E-Mails löschen" in page and "1 E-Mail." in page
+    assert "<th>Betreff</th>" in page
+    page = agent.get(f"/mail-catcher/{only_mail_id(caught)}", headers=german) \
+        .get_data(as_text=True)
+    assert "Kopfzeilen" in page and "Anhänge" in page and "Quelltext" in page
+    assert re.search(r"\d+\.\d{3} Bytes", page)  # numbers the German way (1.234 Bytes)
+    response = agent.post_form("/mail-catcher/delete", headers=german, follow_redirects=True)
+    assert "1 abgefangene E-Mail gelöscht." in response.get_data(as_text=True)

@@ -18,7 +18,9 @@ from flask_login import current_user
 
 from panel import mail_catcher
 from panel.admin.base import PanelView
-from panel.i18n import _, ngettext
+from panel.i18n import _, _l, ngettext
+
+MENU_NAME = _l("Caught mail")
 
 
 def agents_and_admins(view):
