@@ -306,6 +306,7 @@ def run_demo(host, port, smtp_port, mail_dir, count, worker_interval):
         env.pop(name, None)
     # The web app's sessions need a key; one for this run spares its warning.
     env.setdefault("PANEL_SECRET_KEY", secrets.token_hex(32))
+    env.setdefault("MAIL_DEFAULT_SENDER", "Order Panel demo shop <orders@example.com>")
     python, app = sys.executable, "wsgi"
     supervisor = Supervisor([
         Child("web", [python, "-m", "flask", "--app", app, "run", "--host", host,
