@@ -356,7 +356,8 @@ def run_demo(host, port, smtp_port, mail_dir, count, worker_interval):
 @demo_group.command("seed")
 @click.option("--orders", "count", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data.")
-@click.option("--batch", default=2000, show_default=True, type=click.IntRange(1, 20000))
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 20000),
+              help="Orders per transaction.")
 def seed(count, seed, batch):
     """Create COUNT realistic orders through the intake service's bulk path, BATCH at a time.
 
