@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import event, text
+from sqlalchemy import event as sql_event
+from sqlalchemy import text
 
 from panel.extensions import db
 from panel.oms.definitions import Process
@@ -69,8 +70,6 @@ PATHS = (
 CANCELING = {"cancel", "return"}  # the item's price counts as canceled
 CAPTURING = {"pay"}  # the payment is captured (Payment/Capture sets payment_captured_at)
 DEMO_ACTOR = "system (demo data)"
-
-
 GUEST_SHARE = 0.1  # orders placed without an account
 # Of the orders placed with an account, the share by a customer new to the data; the rest go
 # to earlier customers in proportion to the orders they placed so far.
@@ -123,7 +122,7 @@ def _person(seed: int, number: int) -> demo_data.Person:
 
 
 # Demo orders are made as the intake's models without validating them field by field (a
-# tenth of the seeding's time): every value comes from pools whose values passed the intake's
+# twentieth of the seeding's time): every value comes from pools whose values passed the intake's
 # checks when the pools were made (demo_data.pools), or is composed of such values, digits
 # and example domains. Every VERIFY_EVERY-th order is validated in full all the same, and a
 # test holds the made orders equal to the validated payloads.
@@ -162,9 +161,9 @@ def _item_in(sku: str, name: str, unit_price: int, quantity: int, discount: int,
 
 
 class DemoOrders:
-    """The orders of one seed, in turn: ``next()`` draws the next order. It remembers only
-    which customer placed each order (people are made again from their number when they
-    come back), so a million orders take a few megabytes."""
+    """The orders of one seed, in turn (``order_in(n)`` or ``payload(n)`` for the n-th). It
+    remembers only which customer placed each order (people are made again from their
+    number when they come back), so a million orders take a few megabytes."""
 
     def __init__(self, seed: int, count: int, now: datetime, rng: random.Random | None = None):
         self.seed, self.count, self.now = seed, count, now
@@ -465,11 +464,11 @@ def _bulk_writing():
     db.session.commit()  # as the first batch would have (the bulk path commits)
     db.session.remove()
     engine.dispose()  # connections checked out from here on get the setting
-    event.listen(engine, "checkout", on_checkout)
+    sql_event.listen(engine, "checkout", on_checkout)
     try:
         yield
     finally:
-        event.remove(engine, "checkout", on_checkout)
+        sql_event.remove(engine, "checkout", on_checkout)
         db.session.remove()
         engine.dispose()
         if engine.dialect.name == "sqlite":

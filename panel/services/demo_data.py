@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # store: (currency, locale, country, weight of new customers)
 STORES = {
@@ -132,7 +132,7 @@ _LIMITS = {"first_female": 100, "first_male": 100, "last": 100, "street": 230, "
            "postcode": 15, "phone": 40, "company": 100}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _check(limit: int):
     from pydantic import TypeAdapter
 

@@ -20,7 +20,6 @@ from panel.services.intake import next_references, select_process
 from panel.services.intake_schema import OrderIn
 from panel.services.order_plan import (
     INTAKE_ACTOR,
-    OrderPlan,
     OrderRows,
     address_book_row,
     customer_reference_for,
