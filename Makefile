@@ -1,9 +1,11 @@
-# Order Panel: `make demo` runs the panel with demo data; `make test` runs every test.
+# Order Panel: `make demo` runs the panel with demo data (web app, worker, mail catcher);
+# `make test` runs every test.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 PORT ?= 5000
+SMTP_PORT ?= 8025
 
 .PHONY: demo install test system-packages bench translations
 
@@ -12,16 +14,16 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,demo]'
 	touch $@
 
 install: $(VENV)/.installed
 
+# Migrates, seeds 500 orders into an empty database, prints a login, then runs the web app,
+# the worker (timeouts, conditions, the outbox) and a mail catcher on 127.0.0.1:$(SMTP_PORT)
+# whose mail the panel shows under Caught mail; one Ctrl+C stops all three (flask demo run).
 demo: install
-	$(FLASK) db upgrade
-	$(FLASK) demo setup --orders 500
-	@echo "Order Panel: http://127.0.0.1:$(PORT)/"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) demo run --port $(PORT) --smtp-port $(SMTP_PORT)
 
 # The browser tests drive Debian's Chromium, the process graphs need Graphviz's dot, the PDFs
 # Pango and the deployment tests run nginx; install them when missing and we may.

@@ -226,14 +226,24 @@ DEMO_EMAIL = "demo@example.org"
 @click.option("--orders", "count", default=500, show_default=True, type=click.IntRange(1))
 def setup(count):
     """Seed demo orders if there are none, and (re)set the demo admin login; print it."""
+    click.echo(f"Demo login: {DEMO_EMAIL} / {_demo_setup(count)}")
+
+
+def _demo_setup(count: int) -> str:
+    """Seed ``count`` demo orders if there are none; (re)set the demo admin with a new
+    password and return it."""
     import secrets
 
     from panel.extensions import db
     from panel.models import Order, User
     from panel.services import demo
+    from panel.services.demo_data import MissingFaker
 
     if db.session.scalar(db.select(Order.id).limit(1)) is None:
-        seeded = demo.seed_orders(count)
+        try:
+            seeded = demo.seed_orders(count)
+        except MissingFaker as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"Created {seeded.created:,} demo orders.")
     password = secrets.token_urlsafe(15)  # 20 random characters: meets the password policy
     user = db.session.scalar(db.select(User).where(User.email == DEMO_EMAIL))
@@ -242,22 +252,132 @@ def setup(count):
     else:
         user.active = True
         users.set_password(user, password)
-    click.echo(f"Demo login: {DEMO_EMAIL} / {password}")
+    return password
+
+
+@demo_group.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Where the web app listens.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="The web app's port.")
+@click.option("--smtp-port", default=8025, show_default=True, type=click.IntRange(1, 65535),
+              help="The mail catcher's port (on 127.0.0.1).")
+@click.option("--mail-dir", type=click.Path(file_okay=False),
+              help="Where the catcher keeps mail. [default: instance/mail-catcher]")
+@click.option("--orders", "count", default=500, show_default=True, type=click.IntRange(1),
+              help="Demo orders to seed into an empty database.")
+@click.option("--worker-interval", default=5.0, show_default=True,
+              type=click.FloatRange(0.1), help="Seconds between the worker's rounds.")
+def run_demo(host, port, smtp_port, mail_dir, count, worker_interval):
+    """Run the demo: migrate, seed an empty database, print a login, then start the web
+    app, the worker (timeouts, conditions, the outbox) and a mail catcher on loopback, whose
+    mail the panel shows under Caught mail. Ctrl+C stops all three."""
+    import secrets
+    from pathlib import Path
+
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    from panel import PROJECT_ROOT
+    from panel.demo_run import Child, PortTaken, Supervisor, answers, check_port_free, port_open
+    from panel.extensions import db
+
+    config = current_app.config
+    if config["PANEL_ENV"] == "production":
+        raise click.ClickException(
+            "demo run is for development and demos: it starts a mail catcher whose mail the "
+            "panel shows, which PANEL_ENV=production refuses. Unset PANEL_ENV.")
+    try:
+        check_port_free(host, port, "web app", "--port", "PORT")
+        check_port_free("127.0.0.1", smtp_port, "mail catcher", "--smtp-port", "SMTP_PORT")
+    except PortTaken as exc:
+        raise click.ClickException(str(exc)) from None
+    mail_dir = Path(mail_dir or Path(current_app.instance_path) / "mail-catcher").absolute()
+    database_url = db.engine.url.render_as_string(hide_password=False)
+    upgrade()
+    password = _demo_setup(count)
+    db.session.remove()
+    db.engine.dispose()
+
+    env = dict(os.environ, PANEL_DATABASE_URL=database_url, PANEL_MAIL_CATCHER=str(mail_dir),
+               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), MAIL_USE_TLS="false",
+               MAIL_USE_SSL="false", MAIL_SUPPRESS_SEND="false", PYTHONUNBUFFERED="1")
+    for name in ("MAIL_USERNAME", "MAIL_PASSWORD", "FLASK_RUN_CERT", "FLASK_RUN_KEY"):
+        env.pop(name, None)
+    # The web app's sessions need a key; one for this run spares its warning.
+    env.setdefault("PANEL_SECRET_KEY", secrets.token_hex(32))
+    env.setdefault("MAIL_DEFAULT_SENDER", "Order Panel demo shop <orders@example.com>")
+    python, app = sys.executable, "wsgi"
+    supervisor = Supervisor([
+        Child("web", [python, "-m", "flask", "--app", app, "run", "--host", host,
+                      "--port", str(port), "--no-reload", "--no-debugger", "--with-threads"]),
+        Child("worker", [python, "-m", "flask", "--app", app, "oms", "worker", "--quiet",
+                         "--interval", str(worker_interval)]),
+        Child("mail", [python, "-m", "panel.mail_catcher", "--directory", str(mail_dir),
+                       "--host", "127.0.0.1", "--port", str(smtp_port)]),
+    ], env=env, cwd=str(PROJECT_ROOT))
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}/"
+    supervisor.start()
+    try:
+        ended = supervisor.wait_until(
+            lambda: answers(url + "healthz") and port_open("127.0.0.1", smtp_port))
+    except TimeoutError:
+        supervisor.say("The demo did not start within its time; stopping it.")
+        supervisor.stop()
+        raise click.exceptions.Exit(1) from None
+    except InterruptedError:
+        supervisor.say("Stopping the demo ...")
+        supervisor.stop()
+        return
+    if ended is None:
+        supervisor.say("\n".join([
+            "",
+            f"Order Panel demo: {url}",
+            f"  Demo login: {DEMO_EMAIL} / {password}",
+            f"  Mail to customers goes to the mail catcher on 127.0.0.1:{smtp_port}; read it "
+            f"under Caught mail: {url}mail-catcher/",
+            f"  The worker fires timeouts, checks conditions and sends the outbox every "
+            f"{worker_interval:g} s.",
+            "  Press Ctrl+C to stop all three.",
+            "",
+        ]))
+        ended = supervisor.supervise()
+    if ended is not None:
+        supervisor.report(ended)
+        supervisor.stop()
+        raise click.exceptions.Exit(1)
+    supervisor.say(f"Stopping the web app, the worker and the mail catcher "
+                   f"({supervisor.stop_requested}) ...")
+    supervisor.stop()
+    supervisor.say("Stopped.")
 
 
 @demo_group.command("seed")
 @click.option("--orders", "count", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data.")
-@click.option("--batch", default=2000, show_default=True, type=click.IntRange(1, 20000))
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 20000),
+              help="Orders per transaction.")
 def seed(count, seed, batch):
-    """Create COUNT realistic orders (through the intake service; bulk above 500)."""
+    """Create COUNT realistic orders through the intake service's bulk path, BATCH at a time.
+
+    Shows the progress on standard error: a bar with the rate and the time left on a
+    terminal, a plain line every 10 seconds elsewhere. The same SEED gives the same data."""
+    from panel.progress import Progress
     from panel.services import demo
 
     started = time.perf_counter()
-    seeded = demo.seed_orders(count, seed=seed, batch=batch,
-                              progress=lambda n: click.echo(f"  {n:,} orders", err=True))
+    from panel.services.demo_data import MissingFaker
+
+    progress = Progress(count, unit="orders", stream=sys.stderr)
+    try:
+        seeded = demo.seed_orders(count, seed=seed, batch=batch, progress=progress.update)
+    except MissingFaker as exc:
+        raise click.ClickException(str(exc)) from None
+    progress.finish()
     elapsed = time.perf_counter() - started
-    click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s.")
+    click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s "
+               f"({seeded.created / max(elapsed, 1e-9):,.0f} orders/s).")
     if seeded.not_started:
         click.echo(f"{len(seeded.not_started):,} of them did not start (see each order's "
                    f"transition log), first: {seeded.not_started[0]}", err=True)
@@ -401,20 +521,43 @@ def oms_stuck(process, state, error, reason, limit, retry):
               help="Seconds between rounds.")
 @click.option("--limit", type=click.IntRange(1), help="At most this many orders per round.")
 @click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds.")
-def worker(interval, limit, rounds):
-    """Run check-timeouts, check-conditions and send-outbox in a loop (instead of cron)."""
+@click.option("--quiet", is_flag=True, help="Print only the rounds that did something.")
+def worker(interval, limit, rounds, quiet):
+    """Run check-timeouts, check-conditions and send-outbox in a loop (instead of cron).
+
+    SIGTERM (and Ctrl+C) stop it between two steps."""
+    import signal
+    import threading
+
     from panel.extensions import db
     from panel.services import outbox
 
+    stop = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if main else None
     done = 0
-    while rounds is None or done < rounds:
-        _report("check-timeouts", sweeps.check_timeouts(limit=limit))
-        _report("check-conditions", sweeps.check_conditions(limit=limit))
-        click.echo(outbox.send_outbox(limit=limit).line)
-        db.session.remove()
-        done += 1
-        if rounds is None or done < rounds:
-            time.sleep(interval)
+    try:
+        while (rounds is None or done < rounds) and not stop.is_set():
+            for kind, sweep in (("check-timeouts", sweeps.check_timeouts),
+                                ("check-conditions", sweeps.check_conditions)):
+                if stop.is_set():
+                    break
+                result = sweep(limit=limit)
+                if not quiet or result.moved or result.errors:
+                    _report(kind, result)
+            if not stop.is_set():
+                sent = outbox.send_outbox(limit=limit)
+                if not quiet or sent.sent or sent.failed or sent.undeliverable:
+                    click.echo(sent.line)
+            db.session.remove()
+            done += 1
+            if rounds is None or done < rounds:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @click.group("mail", cls=AppGroup, help="Mail to customers.")

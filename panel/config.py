@@ -179,6 +179,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "orders@localhost"),
         "MAIL_SUPPRESS_SEND": _bool(env.get("MAIL_SUPPRESS_SEND")),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # Development and demos only: the folder where the demo's mail catcher keeps what it
+        # receives; set, the panel shows those mails on its Caught mail page.
+        "PANEL_MAIL_CATCHER": (env.get("PANEL_MAIL_CATCHER") or "").strip() or None,
         # The outbox through an outage: this many quick tries (1, 2, 4, 8 minutes apart),
         # then one try per interval until the period since the first try is over; only then
         # is a message undeliverable (Administration > Outbox).
@@ -223,6 +226,12 @@ def check_production(config) -> None:
             "build its links from it (redirects, an order's url in the API). Set "
             "PANEL_TRUSTED_HOSTS to the host name(s) the panel is served under, "
             "comma-separated (for example panel.example.com)."
+        )
+    if config.get("PANEL_MAIL_CATCHER"):
+        problems.append(
+            "PANEL_MAIL_CATCHER is set, which shows every mail the demo's mail catcher keeps "
+            "on a page of the panel: it is for development and demos only. Unset "
+            "PANEL_MAIL_CATCHER, and set MAIL_SERVER (and MAIL_PORT) to the real SMTP server."
         )
     problem = _sqlite_problem(config.get("SQLALCHEMY_DATABASE_URI", ""))
     if problem:

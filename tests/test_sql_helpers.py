@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.models import Order, OrderItem, TransitionLog
-from panel.models.copy_insert import insert_rows
+from panel.models.copy_insert import insert_many, insert_rows
 from panel.models.id_lists import among_ids
 from tests.conftest import order_payload
 
@@ -94,3 +94,28 @@ def test_insert_rows_refuses_rows_without_a_defaulted_column_and_writes_nothing(
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog)
                                  .where(TransitionLog.actor == "tester")) == 0
+
+
+def test_insert_many_writes_what_sqlalchemy_writes(app, orders):
+    """The bulk intake's writer binds values itself (on SQLite: datetimes as text): rows it
+    writes read back, and compare in SQL, exactly as rows SQLAlchemy writes."""
+    moments = [datetime(2026, 3, 1, 12, 0, tzinfo=UTC),  # no microseconds
+               datetime(2026, 3, 1, 14, 0, 0, 250, tzinfo=timezone(timedelta(hours=2))),
+               datetime(2026, 3, 1, 12, 0, 0, 500)]  # naive: UTC
+    with app.app_context():
+        table = TransitionLog.__table__
+        db.session.execute(table.insert(), [log_row(orders[0], actor="orm", created_at=m)
+                                            for m in moments])
+        insert_many(table, [log_row(orders[0], actor="bulk", created_at=m) for m in moments])
+        db.session.commit()
+        stored = {actor: [created for created, in db.session.execute(
+            sa.select(table.c.created_at).where(table.c.actor == actor).order_by(table.c.id))]
+            for actor in ("orm", "bulk")}
+        assert stored["bulk"] == stored["orm"] == [m.replace(tzinfo=UTC) if m.tzinfo is None
+                                                   else m.astimezone(UTC) for m in moments]
+        # Equal in SQL, not only once read: each bulk row finds its twin by its timestamp.
+        twin = sa.orm.aliased(TransitionLog)
+        assert db.session.scalar(
+            sa.select(sa.func.count()).select_from(TransitionLog)
+            .join(twin, twin.created_at == TransitionLog.created_at)
+            .where(TransitionLog.actor == "bulk", twin.actor == "orm")) == 3

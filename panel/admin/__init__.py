@@ -14,6 +14,8 @@ from panel.admin.customers import CustomersView
 from panel.admin.dashboard import DashboardView
 from panel.admin.documents import DocumentsView
 from panel.admin.layout_cache import init_layout_cache
+from panel.admin.mail_catcher import MENU_NAME as MAIL_CATCHER_MENU_NAME
+from panel.admin.mail_catcher import MailCatcherView
 from panel.admin.oms import OmsView, TransitionLogView
 from panel.admin.orders import OrdersView
 from panel.admin.outbox import OutboxView
@@ -85,6 +87,9 @@ def init_admin(app: Flask) -> Admin:
     OutboxView.is_visible = AdministrationPage.is_visible
     admin.add_view(OutboxView(name=_l("Outbox"), category=ADMINISTRATION, endpoint="outbox",
                               url="/administration/outbox"))
+    if app.config.get("PANEL_MAIL_CATCHER"):  # development and demos only (flask demo run)
+        admin.add_view(MailCatcherView(name=MAIL_CATCHER_MENU_NAME, endpoint="mail_catcher",
+                                       url="/mail-catcher"))
     return admin
 
 

@@ -10,11 +10,13 @@ column types still convert the values (``UTCDateTime`` stores naive UTC).
 """
 from __future__ import annotations
 
+from datetime import UTC
 from functools import cache
 
 from sqlalchemy import Table
 
 from panel.extensions import db
+from panel.models.base import UTCDateTime
 
 
 def require_defaulted_columns(table: Table, names) -> None:
@@ -30,6 +32,38 @@ def require_defaulted_columns(table: Table, names) -> None:
 @cache
 def _bind_processors(table: Table, names: tuple[str, ...], dialect) -> list:
     return [table.c[name].type.bind_processor(dialect) for name in names]
+
+
+@cache
+def _dialect_bind_processors(table: Table, names: tuple[str, ...], dialect) -> list:
+    """The processors SQLAlchemy itself binds with: the type's own and its dialect's (on
+    SQLite a datetime becomes the text SQLAlchemy writes and reads back)."""
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+
+
+def _sqlite_datetime_texts():
+    """A UTCDateTime's SQLite text, as SQLAlchemy writes it (naive UTC, always with its
+    microseconds), in a tenth of the time, and once per value: a batch of orders repeats
+    its timestamps across the order, its items and their history."""
+    known: dict = {}
+
+    def process(value):
+        if value is None:
+            return None
+        text = known.get(value)
+        if text is None:
+            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+            text = known[value] = naive.isoformat(" ", "microseconds")
+        return text
+
+    return process
+
+
+def _sqlite_processors(table: Table, names: tuple[str, ...], dialect) -> list:
+    processors = _dialect_bind_processors(table, names, dialect)
+    texts = _sqlite_datetime_texts()  # one memo per statement
+    return [texts if isinstance(table.c[name].type, UTCDateTime) else process
+            for name, process in zip(names, processors, strict=True)]
 
 
 def bound_rows(table: Table, rows: list[dict], dialect) -> tuple[list[str], list[list]]:
@@ -59,3 +93,28 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
         for row in values:
             copy.write_row(row)
+
+
+def insert_many(table: Table, rows: list[dict]) -> None:
+    """INSERT ``rows`` (dicts with the same keys, covering the columns with defaults) into
+    ``table`` in this transaction, the fastest way each database has, for bulk writes: COPY
+    on PostgreSQL (``insert_rows``); on SQLite the driver's ``executemany`` with the values
+    bound by the column types here, which skips SQLAlchemy's building of each row's
+    parameters (two thirds of the cost of ``insert_rows`` on SQLite for demo orders)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        insert_rows(table, rows)
+        return
+    names = list(rows[0])
+    require_defaulted_columns(table, names)
+    # Column by column, then zipped into the row tuples the driver takes.
+    columns = [[row[name] for row in rows] if process is None
+               else [process(row[name]) for row in rows]
+               for name, process in zip(names, _sqlite_processors(
+                   table, tuple(names), connection.dialect), strict=True)]
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+        f"VALUES ({', '.join('?' * len(names))})", list(zip(*columns, strict=True)))

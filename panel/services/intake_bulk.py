@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.models import Customer, CustomerAddress, EventTimeout, Order
+from panel.models.copy_insert import insert_many
 from panel.oms.registry import current_registry
 from panel.oms.starts import needs_start, start_orders
 from panel.services.intake import next_references, select_process
 from panel.services.intake_schema import OrderIn
 from panel.services.order_plan import (
     INTAKE_ACTOR,
-    OrderPlan,
     OrderRows,
     address_book_row,
     customer_reference_for,
@@ -49,13 +49,40 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     older orders along their process); items it moved out of their initial state are not
     started again.
     """
+    return write_prepared(prepare_orders_in_bulk(payloads, adjust))
+
+
+@dataclass
+class PreparedBatch:
+    """New orders with every row laid out and its ids reserved, not written yet."""
+
+    skipped: list[tuple[int, str]]
+    positions: list[int] = field(default_factory=list)  # each order's index in the input
+    customers: list[dict] = field(default_factory=list)
+    customer_addresses: list[dict] = field(default_factory=list)
+    rows: OrderRows | None = None
+    timeouts: list[dict] = field(default_factory=list)
+
+
+def prepare_orders_in_bulk(payloads: list[OrderIn], adjust=None,
+                           known_customers: dict | None = None) -> PreparedBatch:
+    """Everything of ``receive_orders_in_bulk`` before the writing: the references and
+    customers looked up, the orders planned (and adjusted), every id reserved.
+
+    On SQLite the ids are max(id) + 1 onwards under the write lock this takes: write the
+    batch in the same transaction. On PostgreSQL they come from the sequences, so a caller
+    may commit here and write the batch in another transaction (demo data prepares the next
+    batch while this one is written); ``known_customers`` then carries the customers of
+    batches prepared but perhaps not yet committed ((reference, email) -> (id, reference)),
+    and is updated with this batch's new ones.
+    """
     skipped: list[tuple[int, str]] = []
     wanted = [p.order_reference for p in payloads if p.order_reference]
     taken = set()
     for chunk in _chunks(wanted, 500):
         taken.update(db.session.scalars(select(Order.order_reference).where(Order.order_reference.in_(chunk))))
     accepted: list[OrderIn] = []
-    positions: list[int] = []  # each accepted order's index in the input
+    batch = PreparedBatch(skipped)
     seen: set[str] = set()
     for index, payload in enumerate(payloads):
         ref = payload.order_reference
@@ -65,11 +92,11 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
         if ref:
             seen.add(ref)
         accepted.append(payload)
-        positions.append(index)
+        batch.positions.append(index)
     if not accepted:
-        return BulkResult(0, skipped)
+        return batch
 
-    customers = _link_customers_in_bulk(accepted)
+    customers = _link_customers_in_bulk(accepted, batch, known_customers)
     references = _references_in_bulk(accepted)
     plans = [
         plan_order(p, ref, fingerprint(p), select_process(p))
@@ -78,14 +105,29 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     if adjust is not None:
         for plan, payload in zip(plans, accepted, strict=True):
             adjust(plan, payload)
-    rows = _insert_plans(plans, [customers.get(_customer_key(p)) for p in accepted])
+    lock_for_writing()
+    batch.rows = lay_out_rows(plans, [customers.get(_customer_key(p)) for p in accepted],
+                              reserve_order_ids(plans))
+    batch.timeouts = _timeouts_of_moved_items(batch.rows.items)
+    return batch
+
+
+def write_prepared(batch: PreparedBatch) -> BulkResult:
+    """Write a prepared batch, commit, and start its new items."""
+    if batch.rows is None:
+        return BulkResult(0, batch.skipped)
+    _insert(Customer, batch.customers)
+    _insert(CustomerAddress, batch.customer_addresses)
+    for model, rows in batch.rows.by_model():
+        _insert(model, rows)
+    _insert(EventTimeout, batch.timeouts)
     db.session.commit()
-    starting = _orders_to_start(rows)
+    starting = _orders_to_start(batch.rows)
     failures = start_orders(starting, actor=INTAKE_ACTOR) if starting else {}
-    position_of = {row["id"]: position for row, position in zip(rows.orders, positions,
-                                                                  strict=True)}
+    position_of = {row["id"]: position for row, position in zip(batch.rows.orders,
+                                                                  batch.positions, strict=True)}
     not_started = sorted((position_of[order_id], error) for order_id, error in failures.items())
-    return BulkResult(len(plans), skipped, not_started)
+    return BulkResult(len(batch.rows.orders), batch.skipped, not_started)
 
 
 def _chunks(seq, size):
@@ -100,10 +142,15 @@ def _customer_key(payload: OrderIn):
     return (data.customer_reference, data.email)
 
 
-def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
-    """Resolve every non-guest customer to (id, reference), creating the missing ones."""
-    refs = {p.customer.customer_reference for p in payloads if p.customer.customer_reference}
-    emails = {p.customer.email for p in payloads if not p.customer.is_guest}
+def _link_customers_in_bulk(payloads: list[OrderIn], batch: PreparedBatch,
+                            known: dict | None = None) -> dict:
+    """Resolve every non-guest customer to (id, reference): from ``known``, else looked up,
+    else a new customer, whose rows go into ``batch`` (and into ``known``)."""
+    known = {} if known is None else known
+    wanted = [p for p in payloads if _customer_key(p) is not None
+              and _customer_key(p) not in known]
+    refs = {p.customer.customer_reference for p in wanted if p.customer.customer_reference}
+    emails = {p.customer.email for p in wanted}
     by_ref, by_email = {}, {}
     for chunk in _chunks(sorted(refs), 500):
         for row in db.session.execute(
@@ -126,6 +173,9 @@ def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
         key = _customer_key(p)
         if key is None or key in result:
             continue
+        if key in known:
+            result[key] = known[key]
+            continue
         ref, email = key
         found = by_ref.get(ref) if ref else None
         found = found or by_email.get(email)
@@ -139,17 +189,14 @@ def _link_customers_in_bulk(payloads: list[OrderIn]) -> dict:
     if new_rows:
         rows = list(new_rows.values())
         lock_for_writing()
-        customer_rows = []
         for row, customer_id in zip(rows, reserve_ids(Customer, len(rows)), strict=True):
             if row["customer_reference"].startswith("pending-"):
                 row["customer_reference"] = customer_reference_for(row["_store"], customer_id)
-            customer_rows.append({k: v for k, v in row.items() if not k.startswith("_")}
-                                 | {"id": customer_id})
+            batch.customers.append({k: v for k, v in row.items() if not k.startswith("_")}
+                                   | {"id": customer_id})
+            batch.customer_addresses.append(dict(row["_address"], customer_id=customer_id))
             for key in row["_keys"]:
-                result[key] = (customer_id, row["customer_reference"])
-        _insert(Customer, customer_rows)
-        _insert(CustomerAddress, [dict(row["_address"], customer_id=c["id"])
-                                  for row, c in zip(rows, customer_rows, strict=True)])
+                result[key] = known[key] = (customer_id, row["customer_reference"])
     return result
 
 
@@ -163,18 +210,7 @@ def _references_in_bulk(payloads: list[OrderIn]) -> list[str]:
 
 
 def _insert(model, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(model.__table__.insert(), rows)
-
-
-def _insert_plans(plans: list[OrderPlan], customers: list[tuple[int, str] | None]
-                  ) -> OrderRows:
-    lock_for_writing()
-    rows = lay_out_rows(plans, customers, reserve_order_ids(plans))
-    for model, batch in rows.by_model():
-        _insert(model, batch)
-    _insert(EventTimeout, _timeouts_of_moved_items(rows.items))
-    return rows
+    insert_many(model.__table__, rows)
 
 
 def _orders_to_start(rows: OrderRows) -> list[int]:
