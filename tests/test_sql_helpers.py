@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.models import Order, OrderItem, TransitionLog
-from panel.models.copy_insert import insert_many, insert_rows
+from panel.models.copy_insert import insert_rows
 from panel.models.id_lists import among_ids
 from tests.conftest import order_payload
 
@@ -96,8 +96,8 @@ def test_insert_rows_refuses_rows_without_a_defaulted_column_and_writes_nothing(
                                  .where(TransitionLog.actor == "tester")) == 0
 
 
-def test_insert_many_writes_what_sqlalchemy_writes(app, orders):
-    """The bulk intake's writer binds values itself (on SQLite: datetimes as text): rows it
+def test_insert_rows_writes_what_sqlalchemy_writes(app, orders):
+    """The bulk writer binds values itself (on SQLite: datetimes as text): rows it
     writes read back, and compare in SQL, exactly as rows SQLAlchemy writes."""
     moments = [datetime(2026, 3, 1, 12, 0, tzinfo=UTC),  # no microseconds
                datetime(2026, 3, 1, 14, 0, 0, 250, tzinfo=timezone(timedelta(hours=2))),
@@ -106,7 +106,7 @@ def test_insert_many_writes_what_sqlalchemy_writes(app, orders):
         table = TransitionLog.__table__
         db.session.execute(table.insert(), [log_row(orders[0], actor="orm", created_at=m)
                                             for m in moments])
-        insert_many(table, [log_row(orders[0], actor="bulk", created_at=m) for m in moments])
+        insert_rows(table, [log_row(orders[0], actor="bulk", created_at=m) for m in moments])
         db.session.commit()
         stored = {actor: [created for created, in db.session.execute(
             sa.select(table.c.created_at).where(table.c.actor == actor).order_by(table.c.id))]

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 
 def editors_only(view):
-    """Refuse a page that changes data (its form too) to users who may not change anything."""
+    """Refuse a page to users who may not change anything (viewers): one that changes data
+    (its form too), or one that shows what only editors may act on."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):

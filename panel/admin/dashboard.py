@@ -89,8 +89,8 @@ def charts(snap: dashboard.Snapshot):
     key = (snap.taken_at, current_language(), request.script_root)
     kept = current_app.extensions.setdefault("panel_dashboard_charts", {})
     if key not in kept:
-        for old in [k for k in kept if k[0] != snap.taken_at]:
-            del kept[old]
+        for old in [k for k in list(kept) if k[0] != snap.taken_at]:
+            kept.pop(old, None)  # (another thread's request may be tidying too)
         days = snap.days
         kept[key] = (orders_chart(days),
                      [(store, revenue_chart(days, store)) for store in days.stores])

@@ -8,7 +8,6 @@ never shown inline.
 """
 from __future__ import annotations
 
-from functools import wraps
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,20 +16,10 @@ from flask_admin import expose
 from flask_login import current_user
 
 from panel import mail_catcher
-from panel.admin.base import PanelView
+from panel.admin.base import PanelView, editors_only
 from panel.i18n import _, _l, ngettext
 
 MENU_NAME = _l("Caught mail")
-
-
-def agents_and_admins(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.can_edit:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _download(data: bytes, filename: str, mimetype: str = "application/octet-stream"
@@ -60,14 +49,14 @@ class MailCatcherView(PanelView):
         return mail
 
     @expose("/")
-    @agents_and_admins
+    @editors_only
     def index(self):
         mails, total = mail_catcher.newest(self.directory)
         return self.render("mail_catcher/list.html", mails=mails, total=total,
                            directory=self.directory)
 
     @expose("/<mail_id>")
-    @agents_and_admins
+    @editors_only
     def message(self, mail_id: str):
         mail = self._mail(mail_id)
         attachments = [(number, mail_catcher.attachment_name(part, number),
@@ -76,7 +65,7 @@ class MailCatcherView(PanelView):
         return self.render("mail_catcher/message.html", mail=mail, attachments=attachments)
 
     @expose("/<mail_id>/mail.eml")
-    @agents_and_admins
+    @editors_only
     def raw(self, mail_id: str):
         path = mail_catcher.mail_path(self.directory, mail_id)
         if path is None:
@@ -84,7 +73,7 @@ class MailCatcherView(PanelView):
         return _download(path.read_bytes(), f"{mail_id}.eml")
 
     @expose("/<mail_id>/attachments/<int:number>")
-    @agents_and_admins
+    @editors_only
     def attachment(self, mail_id: str, number: int):
         parts = self._mail(mail_id).attachments()
         if not 1 <= number <= len(parts):
@@ -97,7 +86,7 @@ class MailCatcherView(PanelView):
                          mail_catcher.attachment_name(part, number), mimetype)
 
     @expose("/delete", methods=("POST",))
-    @agents_and_admins
+    @editors_only
     def delete_all(self):
         deleted = mail_catcher.delete_all(self.directory)
         flash(ngettext("Deleted %(num)d caught mail.", "Deleted %(num)d caught mails.", deleted)

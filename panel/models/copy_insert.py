@@ -3,7 +3,8 @@
 psycopg's ``executemany`` runs one INSERT per row (pipelined); COPY sends the rows as one
 stream, which cost a quarter of the client's CPU and three quarters of the server's for the
 engine's history and log rows (120 rows: 3.4 -> 0.8 ms in the app, 3.3 -> 2.5 ms in
-PostgreSQL, measured here). SQLite keeps ``executemany``, which is in-process and cheap.
+PostgreSQL, measured here). SQLite takes the driver's ``executemany`` with the values bound
+here (datetimes as the text SQLAlchemy writes).
 
 COPY skips SQLAlchemy's column defaults, so every row must carry each column that has one;
 column types still convert the values (``UTCDateTime`` stores naive UTC).
@@ -79,35 +80,24 @@ def bound_rows(table: Table, rows: list[dict], dialect) -> tuple[list[str], list
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:
-    """INSERT ``rows`` (dicts with the same keys) into ``table``, in this transaction."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        require_defaulted_columns(table, list(rows[0]))  # so that tests on SQLite catch it
-        connection.execute(table.insert(), rows)
-        return
-    names, values = bound_rows(table, rows, connection.dialect)
-    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-        for row in values:
-            copy.write_row(row)
-
-
-def insert_many(table: Table, rows: list[dict]) -> None:
     """INSERT ``rows`` (dicts with the same keys, covering the columns with defaults) into
-    ``table`` in this transaction, the fastest way each database has, for bulk writes: COPY
-    on PostgreSQL (``insert_rows``); on SQLite the driver's ``executemany`` with the values
-    bound by the column types here, which skips SQLAlchemy's building of each row's
-    parameters (two thirds of the cost of ``insert_rows`` on SQLite for demo orders)."""
+    ``table`` in this transaction, the fastest way each database has: COPY on PostgreSQL; on
+    SQLite the driver's ``executemany`` with the values bound by the column types here,
+    which skips SQLAlchemy's building of each row's parameters (two thirds of the cost of
+    ``table.insert()`` on SQLite for demo orders)."""
     if not rows:
         return
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        insert_rows(table, rows)
-        return
     names = list(rows[0])
+    if connection.dialect.name == "postgresql":
+        names, values = bound_rows(table, rows, connection.dialect)
+        quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, \
+                cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
     require_defaulted_columns(table, names)
     # Column by column, then zipped into the row tuples the driver takes.
     columns = [[row[name] for row in rows] if process is None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from panel.extensions import db
 from panel.models import Customer, CustomerAddress, EventTimeout, Order
-from panel.models.copy_insert import insert_many
+from panel.models.copy_insert import insert_rows
 from panel.oms.registry import current_registry
 from panel.oms.starts import needs_start, start_orders
 from panel.services.intake import next_references, select_process
@@ -210,7 +210,7 @@ def _references_in_bulk(payloads: list[OrderIn]) -> list[str]:
 
 
 def _insert(model, rows: list[dict]) -> None:
-    insert_many(model.__table__, rows)
+    insert_rows(model.__table__, rows)
 
 
 def _orders_to_start(rows: OrderRows) -> list[int]:
