@@ -21,9 +21,11 @@ from panel.services.intake_schema import OrderIn
 from panel.services.order_plan import (
     INTAKE_ACTOR,
     OrderRows,
+    ReservedIds,
     address_book_row,
     customer_reference_for,
     fingerprint,
+    id_counts,
     lay_out_rows,
     new_customer_row,
     plan_order,
@@ -53,6 +55,26 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
 
 
 @dataclass
+class PlannedBatch:
+    """New orders planned and laid out, before anything is reserved in the database: row
+    ids are positions in the batch (the n-th address, order, shipment, item), references
+    are missing, and orders point at their customer by key (reference, email) only.
+
+    Planning touches the database only to read which supplied references exist, so it may
+    run in another process while earlier batches are written (demo data does).
+    """
+
+    skipped: list[tuple[int, str]]
+    positions: list[int] = field(default_factory=list)  # each order's index in the input
+    rows: OrderRows | None = None
+    timeouts: list[dict] = field(default_factory=list)
+    customer_keys: list = field(default_factory=list)  # per order: (reference, email) or None
+    # The customer and address-book rows of each key not offered before (see plan_orders):
+    # used for keys that turn out to be new.
+    new_customers: dict = field(default_factory=dict)
+
+
+@dataclass
 class PreparedBatch:
     """New orders with every row laid out and its ids reserved, not written yet."""
 
@@ -66,23 +88,27 @@ class PreparedBatch:
 
 def prepare_orders_in_bulk(payloads: list[OrderIn], adjust=None,
                            known_customers: dict | None = None) -> PreparedBatch:
-    """Everything of ``receive_orders_in_bulk`` before the writing: the references and
-    customers looked up, the orders planned (and adjusted), every id reserved.
+    """Everything of ``receive_orders_in_bulk`` before the writing: plan the orders, then
+    reserve their references, customers and ids (``plan_orders`` then ``anchor``)."""
+    return anchor(plan_orders(payloads, adjust), known_customers)
 
-    On SQLite the ids are max(id) + 1 onwards under the write lock this takes: write the
-    batch in the same transaction. On PostgreSQL they come from the sequences, so a caller
-    may commit here and write the batch in another transaction (demo data prepares the next
-    batch while this one is written); ``known_customers`` then carries the customers of
-    batches prepared but perhaps not yet committed ((reference, email) -> (id, reference)),
-    and is updated with this batch's new ones.
+
+def plan_orders(payloads: list[OrderIn], adjust=None,
+                offered: set | None = None) -> PlannedBatch:
+    """Plan (and adjust) new orders and lay out their rows, ids relative to the batch.
+
+    Orders whose supplied reference exists, or comes twice, are skipped. ``offered`` holds
+    the customer keys whose rows an earlier batch of the same run carried to ``anchor``:
+    their rows are not made again (and the set is updated with this batch's keys).
     """
     skipped: list[tuple[int, str]] = []
     wanted = [p.order_reference for p in payloads if p.order_reference]
     taken = set()
     for chunk in _chunks(wanted, 500):
-        taken.update(db.session.scalars(select(Order.order_reference).where(Order.order_reference.in_(chunk))))
+        taken.update(db.session.scalars(
+            select(Order.order_reference).where(Order.order_reference.in_(chunk))))
     accepted: list[OrderIn] = []
-    batch = PreparedBatch(skipped)
+    batch = PlannedBatch(skipped)
     seen: set[str] = set()
     for index, payload in enumerate(payloads):
         ref = payload.order_reference
@@ -96,19 +122,55 @@ def prepare_orders_in_bulk(payloads: list[OrderIn], adjust=None,
     if not accepted:
         return batch
 
-    customers = _link_customers_in_bulk(accepted, batch, known_customers)
-    references = _references_in_bulk(accepted)
+    offered = set() if offered is None else offered
+    for payload in accepted:
+        key = _customer_key(payload)
+        batch.customer_keys.append(key)
+        if key is not None and key not in offered:
+            offered.add(key)
+            batch.new_customers[key] = (new_customer_row(payload), address_book_row(payload),
+                                        payload.store)
     plans = [
-        plan_order(p, ref, fingerprint(p), select_process(p))
-        for p, ref in zip(accepted, references, strict=True)
+        plan_order(p, p.order_reference, fingerprint(p), select_process(p))
+        for p in accepted
     ]
     if adjust is not None:
         for plan, payload in zip(plans, accepted, strict=True):
             adjust(plan, payload)
-    lock_for_writing()
-    batch.rows = lay_out_rows(plans, [customers.get(_customer_key(p)) for p in accepted],
-                              reserve_order_ids(plans))
+    counts = id_counts(plans)
+    batch.rows = lay_out_rows(plans, [None] * len(plans),
+                              ReservedIds(**{name: range(n) for name, n in counts.items()}))
     batch.timeouts = _timeouts_of_moved_items(batch.rows.items)
+    return batch
+
+
+def anchor(planned: PlannedBatch, known_customers: dict | None = None) -> PreparedBatch:
+    """Give a planned batch its place in the database: customers looked up or reserved,
+    references handed out, and the ids of every row reserved and put in place.
+
+    On SQLite the ids are max(id) + 1 onwards under the write lock this takes: write the
+    batch in the same transaction. On PostgreSQL they come from the sequences.
+    ``known_customers`` ((reference, email) -> (id, reference)) carries the customers of
+    the run's earlier batches, and is updated with this batch's new ones.
+    """
+    batch = PreparedBatch(planned.skipped, planned.positions)
+    rows = planned.rows
+    if rows is None:
+        return batch
+    customers = _link_customers_in_bulk(planned, batch, known_customers)
+    needed = defaultdict(int)
+    for order in rows.orders:
+        if not order["order_reference"]:
+            needed[order["store"]] += 1
+    references = {store: iter(next_references(store, n)) for store, n in needed.items()}
+    for order, key in zip(rows.orders, planned.customer_keys, strict=True):
+        if not order["order_reference"]:
+            order["order_reference"] = next(references[order["store"]])
+        if key is not None:
+            order["customer_id"], order["customer_reference"] = customers[key]
+    lock_for_writing()
+    place_rows(rows, planned.timeouts, reserve_order_ids(rows.counts()))
+    batch.rows, batch.timeouts = rows, planned.timeouts
     return batch
 
 
@@ -142,15 +204,15 @@ def _customer_key(payload: OrderIn):
     return (data.customer_reference, data.email)
 
 
-def _link_customers_in_bulk(payloads: list[OrderIn], batch: PreparedBatch,
+def _link_customers_in_bulk(planned: PlannedBatch, batch: PreparedBatch,
                             known: dict | None = None) -> dict:
-    """Resolve every non-guest customer to (id, reference): from ``known``, else looked up,
-    else a new customer, whose rows go into ``batch`` (and into ``known``)."""
+    """Resolve every non-guest customer key to (id, reference): from ``known``, else looked
+    up, else a new customer made of its planned rows, which go into ``batch`` (and into
+    ``known``)."""
     known = {} if known is None else known
-    wanted = [p for p in payloads if _customer_key(p) is not None
-              and _customer_key(p) not in known]
-    refs = {p.customer.customer_reference for p in wanted if p.customer.customer_reference}
-    emails = {p.customer.email for p in wanted}
+    wanted = {key for key in planned.customer_keys if key is not None and key not in known}
+    refs = {ref for ref, _ in wanted if ref}
+    emails = {email for _, email in wanted}
     by_ref, by_email = {}, {}
     for chunk in _chunks(sorted(refs), 500):
         for row in db.session.execute(
@@ -169,8 +231,7 @@ def _link_customers_in_bulk(payloads: list[OrderIn], batch: PreparedBatch,
 
     result: dict = {}
     new_rows: dict[str, dict] = {}
-    for p in payloads:
-        key = _customer_key(p)
+    for key in planned.customer_keys:
         if key is None or key in result:
             continue
         if key in known:
@@ -180,10 +241,11 @@ def _link_customers_in_bulk(payloads: list[OrderIn], batch: PreparedBatch,
         found = by_ref.get(ref) if ref else None
         found = found or by_email.get(email)
         if found:
-            result[key] = found
+            result[key] = known[key] = found
         elif email not in new_rows:
-            new_rows[email] = {**new_customer_row(p), "_store": p.store, "_keys": [key],
-                               "_address": address_book_row(p)}
+            customer, address, store = planned.new_customers[key]
+            new_rows[email] = {**customer, "_store": store, "_keys": [key],
+                               "_address": address}
         else:
             new_rows[email]["_keys"].append(key)
     if new_rows:
@@ -200,13 +262,27 @@ def _link_customers_in_bulk(payloads: list[OrderIn], batch: PreparedBatch,
     return result
 
 
-def _references_in_bulk(payloads: list[OrderIn]) -> list[str]:
-    needed = defaultdict(int)
-    for p in payloads:
-        if not p.order_reference:
-            needed[p.store] += 1
-    pools = {store: iter(next_references(store, n)) for store, n in needed.items()}
-    return [p.order_reference or next(pools[p.store]) for p in payloads]
+def place_rows(rows: OrderRows, timeouts: list[dict], ids: ReservedIds) -> None:
+    """Put reserved ids in place of the positions ``plan_orders`` laid the rows out with."""
+    addresses, orders, shipments, items = ids.addresses, ids.orders, ids.shipments, ids.items
+    for row in rows.addresses:
+        row["id"] = addresses[row["id"]]
+    for row in rows.orders:
+        row["id"] = orders[row["id"]]
+        row["billing_address_id"] = addresses[row["billing_address_id"]]
+    for row in rows.shipments:
+        row["id"] = shipments[row["id"]]
+        row["order_id"] = orders[row["order_id"]]
+        row["address_id"] = addresses[row["address_id"]]
+    for row in rows.items:
+        row["id"] = items[row["id"]]
+        row["order_id"] = orders[row["order_id"]]
+        row["shipment_id"] = shipments[row["shipment_id"]]
+    for row in rows.history:
+        row["item_id"] = items[row["item_id"]]
+    for row in timeouts:
+        row["item_id"] = items[row["item_id"]]
+        row["order_id"] = orders[row["order_id"]]
 
 
 def _insert(model, rows: list[dict]) -> None:

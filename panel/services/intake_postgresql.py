@@ -21,14 +21,14 @@ from sqlalchemy import text
 
 from panel.extensions import db
 from panel.models.copy_insert import bound_rows
-from panel.services.order_plan import OrderPlan, OrderRows, lay_out_rows
+from panel.services.order_plan import OrderPlan, OrderRows, id_counts, lay_out_rows
 from panel.services.row_ids import reserve_order_ids
 
 
 def insert_order_rows(plan: OrderPlan, customer: tuple[int, str] | None) -> int:
     """Write the planned order with two statements; return its id."""
     connection = db.session.connection()
-    ids = reserve_order_ids([plan])
+    ids = reserve_order_ids(id_counts([plan]))
     rows = lay_out_rows([plan], [customer], ids)
     tables = _tables(rows)
     connection.execute(_insert_statement(tuple((name, tuple(batch[0])) for name, _, batch

@@ -161,6 +161,11 @@ class OrderRows:
     items: list[dict] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """How many rows of each table that takes reserved ids (the fields of ReservedIds)."""
+        return {"addresses": len(self.addresses), "orders": len(self.orders),
+                "shipments": len(self.shipments), "items": len(self.items)}
+
     def by_model(self):
         """(model, rows) in an order that satisfies the foreign keys."""
         return ((OrderAddress, self.addresses), (Order, self.orders), (Shipment, self.shipments),

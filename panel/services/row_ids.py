@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from panel.extensions import db
 from panel.models import Order, OrderAddress, OrderItem, Shipment
-from panel.services.order_plan import OrderPlan, ReservedIds, id_counts
+from panel.services.order_plan import ReservedIds
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -43,10 +43,9 @@ _RESERVE_ORDER_IDS = text("SELECT " + ", ".join(
     _next_ids(model.__tablename__, field) for field, model in _ORDER_TABLES.items()))
 
 
-def reserve_order_ids(plans: list[OrderPlan]) -> ReservedIds:
-    """Ids for every row of the planned orders (see reserve_ids; on SQLite, call it under
-    the write lock)."""
-    counts = id_counts(plans)
+def reserve_order_ids(counts: dict[str, int]) -> ReservedIds:
+    """``counts`` ids of each table of an order's rows (see reserve_ids and id_counts; on
+    SQLite, call it under the write lock)."""
     if db.session.get_bind().dialect.name == "postgresql":
         row = db.session.execute(_RESERVE_ORDER_IDS, counts).one()
         return ReservedIds(**dict(zip(_ORDER_TABLES, row, strict=True)))
