@@ -371,10 +371,14 @@ def seed(count, seed, batch):
 
     progress = Progress(count, unit="orders", stream=sys.stderr)
     try:
-        seeded = demo.seed_orders(count, seed=seed, batch=batch, progress=progress.update)
-    except MissingFaker as exc:
+        seeded = demo.seed_orders(count, seed=seed, batch=batch, progress=progress.update,
+                                  note=lambda text: (progress.finish(), click.echo(text, err=True)))
+    except (MissingFaker, demo.PlanningFailed) as exc:
         raise click.ClickException(str(exc)) from None
     progress.finish()
+    if seeded.restored_indexes:
+        click.echo(f"Built {len(seeded.restored_indexes)} indexes that an interrupted seed had "
+                   f"left out: {', '.join(seeded.restored_indexes)}.", err=True)
     elapsed = time.perf_counter() - started
     click.echo(f"Created {seeded.created:,} orders in {elapsed:.1f} s "
                f"({seeded.created / max(elapsed, 1e-9):,.0f} orders/s).")

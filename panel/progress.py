@@ -45,6 +45,7 @@ class Progress:
         self.done = 0
         self._shown_at: float | None = None
         self._shown_done: int | None = None
+        self._finished = False
         self._width = 0
 
     def rate(self) -> float:
@@ -68,7 +69,10 @@ class Progress:
             self._show(now)
 
     def finish(self) -> None:
-        """The last line (on a terminal: the bar at its end, and a line break)."""
+        """The last line (on a terminal: the bar at its end, and a line break); once."""
+        if self._finished:
+            return
+        self._finished = True
         if self.tty or self._shown_done != self.done:
             self._show(self.clock())
         if self.tty:

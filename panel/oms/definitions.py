@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 INITIAL_STATE = "new"
 # The flags of Spryker's oms-01.xsd. A state may carry any flag (Spryker's loader keeps any
@@ -68,6 +69,7 @@ MAX_TIMEOUT = timedelta(days=365 * 1000)  # far below the year 9999 a due date m
 _EXAMPLES = 'write it like "1 hour", "30min" or "1 day 2 hours"'
 
 
+@lru_cache(maxsize=1024)  # a process's few timeouts are read for every item that waits
 def parse_timeout(text: str) -> timedelta:
     """Read a timeout such as "1 hour", "20min", "14 days" or "1 day 2 hours".
 

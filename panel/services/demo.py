@@ -14,25 +14,26 @@ import bisect
 import gc
 import itertools
 import logging
-import queue
+import multiprocessing
 import random
-import threading
+import signal
 import time
+import traceback
 from array import array
-from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from flask import current_app
 from sqlalchemy import event as sql_event
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from panel.extensions import db
+from panel.models import Order
 from panel.oms.definitions import Process
 from panel.oms.registry import current_registry
 from panel.services import demo_data, intake_bulk
+from panel.services.deferred_indexes import indexes_deferred, restore_missing_indexes
 from panel.services.intake_schema import (
     AddressIn,
     CustomerIn,
@@ -83,6 +84,38 @@ CART_NOTES = {
 NOTE_SHARE = 0.2
 
 
+def _below(rng: random.Random, n: int) -> int:
+    """A whole number from 0 to n - 1 (n up to millions), in a third of ``randrange``'s
+    time."""
+    return int(rng.random() * n)
+
+
+def _built(model, **values):
+    """``model.model_construct(**values)`` for values that name every field: the same
+    instance without its search for defaults and aliases, which was a fifth of making a demo
+    order (VERIFY_EVERY still validates orders made so). Other values take
+    model_construct."""
+    fields = _plain_fields(model)
+    if fields is None or values.keys() != fields:
+        return model.model_construct(**values)
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+@lru_cache
+def _plain_fields(model) -> frozenset | None:
+    """The model's field names, if model_construct would store the values as given (no
+    aliases, no extra fields kept, nothing done after construction); else None."""
+    if model.__pydantic_post_init__ or model.model_config.get("extra") == "allow" or any(
+            field.alias or field.validation_alias for field in model.__pydantic_fields__.values()):
+        return None
+    return frozenset(model.__pydantic_fields__)
+
+
 class Weighted:
     """Draw one of ``options`` ((value..., weight) tuples) by its weight: the value is the
     option's first element, or the tuple of all but the weight."""
@@ -131,13 +164,20 @@ VERIFY_EVERY = 1000
 
 def _parts(person: demo_data.Person, guest: bool) -> tuple:
     """The CustomerIn and the addresses (AddressIn) of a person's orders."""
-    return (CustomerIn.model_construct(customer_reference=None, **_customer(person, guest)),
+    return (_built(CustomerIn, customer_reference=None, **_customer(person, guest)),
             _address_in(person.address(person.home)),
             _address_in(person.address(person.other)) if person.other else None)
 
 
 def _address_in(fields: dict) -> AddressIn:
-    return AddressIn.model_construct(**fields)
+    return _built(AddressIn, **(_defaults(AddressIn) | fields))
+
+
+@lru_cache
+def _defaults(model) -> dict:
+    """The model's optional fields with their (immutable) defaults."""
+    return {name: field.get_default() for name, field in model.__pydantic_fields__.items()
+            if not field.is_required()}
 
 
 @lru_cache(maxsize=20_000)
@@ -193,19 +233,19 @@ class DemoOrders:
                         < len(self.customer_numbers):
                     # Each customer weighs their orders plus one: the first customers of a
                     # small dataset do not take over.
-                    customer = self.customer_numbers[rng.randrange(len(self.customer_numbers))]
+                    customer = self.customer_numbers[_below(rng, len(self.customer_numbers))]
                 else:
-                    customer = known[rng.randrange(len(known))]
+                    customer = known[_below(rng, len(known))]
                 known.append(customer)
                 person = _person(self.seed, customer)
         country = person.home["country"]
         tax = TAX[country]
         shipments, total = [], 0
         for _ in range(_SHIPMENT_COUNTS.draw(rng)):
-            method, carrier, price = SHIPPING[rng.randrange(len(SHIPPING))]
+            method, carrier, price = SHIPPING[_below(rng, len(SHIPPING))]
             items = []
             for _ in range(_ITEM_COUNTS.draw(rng)):
-                sku, name, unit_price = PRODUCTS[rng.randrange(len(PRODUCTS))]
+                sku, name, unit_price = PRODUCTS[_below(rng, len(PRODUCTS))]
                 quantity = _QUANTITIES.draw(rng)
                 discount = unit_price // 10 if rng.random() < 0.25 else 0
                 items.append((sku, name, unit_price, quantity, discount, tax))
@@ -217,7 +257,7 @@ class DemoOrders:
         note = None
         if rng.random() < NOTE_SHARE:
             notes = CART_NOTES["de" if country in ("DE", "AT") else "en"]
-            note = notes[rng.randrange(len(notes))]
+            note = notes[_below(rng, len(notes))]
         return DrawnOrder(person, bool(guest), created, shipments, _PAYMENTS.draw(rng), total,
                           note)
 
@@ -232,16 +272,17 @@ class DemoOrders:
         customer, home, other = _parts(person, guest=True) if drawn.guest \
             else _customer_parts(self.seed, person.number)
         currency, locale = demo_data.STORES[person.store][:2]
-        order = OrderIn.model_construct(
+        order = _built(
+            OrderIn,
             order_reference=None, store=person.store, currency=currency, locale=locale,
             created_at=drawn.created, customer=customer, billing_address=home,
-            shipments=[ShipmentIn.model_construct(
+            shipments=[_built(
+                ShipmentIn,
                 method=method, carrier=carrier, price=price, requested_delivery_date=None,
                 address=other if elsewhere else home,
                 items=[_item_in(*item) for item in items])
                 for method, carrier, price, elsewhere, items in drawn.shipments],
-            payment=PaymentIn.model_construct(method=drawn.payment_method,
-                                              amount=drawn.total),
+            payment=_built(PaymentIn, method=drawn.payment_method, amount=drawn.total),
             cart_note=drawn.note)
         if number % VERIFY_EVERY == 0:
             OrderIn.model_validate(order.model_dump())  # ValidationError if the data drifted
@@ -285,6 +326,13 @@ def make_order(rng: random.Random, number: int, count: int, now: datetime) -> di
 def age_plan(rng: random.Random, now: datetime):
     """An ``adjust`` callback for the intake bulk path: move old orders along their process."""
     registry = current_registry()
+    targets: dict = {}  # (process, state, event) -> where the event takes an item, or None
+
+    def target_of(process_name: str, state: str, event: str) -> str | None:
+        key = (process_name, state, event)
+        if key not in targets:
+            targets[key] = _target(registry.process(process_name), state, event)
+        return targets[key]
 
     def adjust(plan: OrderPlan, payload: OrderIn) -> None:
         created = plan.order["created_at"]
@@ -296,13 +344,13 @@ def age_plan(rng: random.Random, now: datetime):
         path = path[:steps]
         for units in plan.items:
             for unit in units:
-                process = registry.process(unit["process_name"])
+                process_name = unit["process_name"]
                 at, source = created, unit["state_name"]
                 for event in path:
-                    target = _target(process, source, event)
+                    target = target_of(process_name, source, event)
                     if target is None:
                         break
-                    at = min(at + timedelta(hours=rng.randint(1, 48)), now)
+                    at = min(at + timedelta(hours=1 + _below(rng, 48)), now)
                     unit["history"].append((source, target, event, DEMO_ACTOR, at))
                     source = target
                     if event in CAPTURING:  # what the capture command would have done
@@ -329,55 +377,65 @@ def _target(process: Process, state: str, event: str) -> str | None:
 class Seeded:
     created: int = 0
     not_started: list[str] = field(default_factory=list)  # why, per order that did not start
+    restored_indexes: list[str] = field(default_factory=list)  # left out by a killed seed
 
 
-def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) -> Seeded:
+# From this many batches on, orders are made and planned in a process of their own.
+PLAN_APART_FROM_BATCHES = 3
+# From this many orders on (and when the seed at least doubles the orders), the orders
+# list's indexes are built after the seed instead of kept up to date (deferred_indexes).
+DEFER_INDEXES_FROM = 50_000
+
+
+def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None,
+                plan_apart: bool | None = None, defer_indexes: bool | None = None,
+                note=None, now: datetime | None = None) -> Seeded:
     """Create ``count`` demo orders in batches; return how many were stored, and why those
-    whose items could not start did not. ``progress(created)`` is called after each batch.
+    whose items could not start did not. ``progress(created)`` is called after each batch,
+    ``note(text)`` says what takes long besides (building the indexes).
 
-    On PostgreSQL the next batch is prepared in a thread of its own (orders made, customers
-    looked up, orders planned and aged, ids and references reserved, on a connection of the
-    thread's own) while the server writes this one, so that the server's work and Python's
-    overlap on two cores. (On SQLite, which writes in this process, a second thread only
-    adds contention for Python's lock.) Orders and their ageing draw from random generators
+    Making and planning orders is Python's work, writing them (SQLite's inserts, or
+    feeding PostgreSQL) is mostly the database's; with ``plan_apart`` (the default from
+    PLAN_APART_FROM_BATCHES batches on) the next batches are made and planned in a child
+    process while this one writes, so the two overlap on two cores. The child only
+    computes: the batches come with ids relative to the batch, and this process gives them
+    their customers, references and ids (``intake_bulk.anchor``) under the write lock, so
+    other writers may go on meanwhile. Orders and their ageing draw from random generators
     of their own, so the same seed gives the same data either way.
+
+    With ``defer_indexes`` (the default for DEFER_INDEXES_FROM orders or more that at
+    least double the orders) the orders list's indexes are built once at the end.
 
     On PostgreSQL each table being filled is analysed whenever it has doubled since its
     last ANALYZE (autovacuum may be off, or late): with the statistics of nearly empty
     tables the planner keeps answering the batch's lookups (customers by email, items by
     order) by reading whole tables, and the run slows down as they grow.
     """
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    demo_data.pools(seed)  # Faker's pools, made here (MissingFaker) and shared by a fork
     orders = DemoOrders(seed, count, now, random.Random(seed))
     adjust = age_plan(random.Random(f"{seed}:age"), now)
     seeded = Seeded()
     postgres = db.session.get_bind().dialect.name == "postgresql"
     sizes = [min(batch, count - start) for start in range(0, count, batch)]
-    # PostgreSQL: the customers of the batches prepared last, which may not be committed
-    # yet when the next one is prepared ((reference, email) -> (id, reference)).
-    in_flight: dict = {}
-    recent: deque = deque()
+    if plan_apart is None:
+        plan_apart = len(sizes) >= PLAN_APART_FROM_BATCHES and _can_fork()
+    seeded.restored_indexes = restore_missing_indexes()
+    if defer_indexes is None:
+        defer_indexes = count >= max(DEFER_INDEXES_FROM,
+                                     db.session.scalar(select(func.count(Order.id))))
 
-    def make(index: int) -> list[OrderIn]:
+    def plan(index: int, offered: set) -> intake_bulk.PlannedBatch:
         first = index * batch
-        return [orders.order_in(first + i) for i in range(sizes[index])]
+        return intake_bulk.plan_orders(
+            [orders.order_in(first + i) for i in range(sizes[index])], adjust, offered)
 
-    def prepare(index: int) -> intake_bulk.PreparedBatch:
-        before = set(in_flight)
-        prepared = intake_bulk.prepare_orders_in_bulk(make(index), adjust, in_flight)
-        db.session.commit()  # the references and ids are ours; the rows come next
-        recent.append(set(in_flight) - before)
-        while len(recent) > 2:  # older batches are committed: the database knows them
-            for key in recent.popleft():
-                in_flight.pop(key, None)
-        return prepared
-
-    with _young_collections_only(), _bulk_writing(), (
-            _made_ahead(prepare, len(sizes)) if postgres
-            else nullcontext(make(index) for index in range(len(sizes)))) as batches:
-        for made in batches:
-            result = intake_bulk.write_prepared(made) if postgres \
-                else intake_bulk.receive_orders_in_bulk(made, adjust=adjust)
+    known: dict = {}  # the customers of this seed ((reference, email) -> (id, reference))
+    with _young_collections_only(), _bulk_writing(), indexes_deferred(defer_indexes, note), \
+            (_planned_apart(plan, len(sizes)) if plan_apart
+             else nullcontext(_planned_here(plan, len(sizes)))) as batches:
+        for planned in batches:
+            result = intake_bulk.write_prepared(intake_bulk.anchor(planned, known))
             seeded.created += result.created
             seeded.not_started += [error for _, error in result.not_started]
             if postgres and seeded.created < count:
@@ -388,49 +446,70 @@ def seed_orders(count: int, *, seed: int = 1, batch: int = 2000, progress=None) 
     return seeded
 
 
-@contextmanager
-def _made_ahead(make, count: int):
-    """Iterate over ``make(0) ... make(count - 1)``, each made one step ahead of its use in
-    a thread with an application context (and so a database session) of its own; an error
-    in ``make`` is raised where its result is taken."""
-    app = current_app._get_current_object()
-    made: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
 
-    def produce() -> None:
-        with app.app_context():
-            try:
-                for index in range(count):
-                    try:
-                        item = (make(index), None)
-                    except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-                        db.session.rollback()
-                        item = (None, exc)
-                    while not stop.is_set():
-                        try:
-                            made.put(item, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set() or item[1] is not None:
-                        return
-            finally:
-                db.session.remove()
+
+def _planned_here(plan, count: int):
+    offered: set = set()
+    for index in range(count):
+        yield plan(index, offered)
+
+
+class PlanningFailed(RuntimeError):
+    """The process that plans demo orders failed, or ended before it was done."""
+
+
+@contextmanager
+def _planned_apart(plan, count: int):
+    """Iterate over ``plan(0, offered) ... plan(count - 1, offered)``, each made by a forked
+    child process while the one before is used here. The child inherits the application
+    (its processes and plugins, the generators' state) and never uses the database: it
+    drops the connections it inherited without closing them, as they are this process's.
+    The batches come through a pipe whose writing end only the child holds, so a child
+    that dies, even halfway through a batch, ends the pipe instead of leaving this process
+    waiting. An error in the child is raised here with its traceback; Ctrl+C is this
+    process's to handle, which stops the child."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    engine = db.engine
+
+    def work() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        receiving.close()
+        engine.dispose(close=False)
+        offered: set = set()
+        try:
+            for index in range(count):
+                sending.send((plan(index, offered), None))
+                if index % 10 == 9:
+                    gc.collect(1)
+        except BaseException:  # noqa: BLE001 - handed to the parent
+            sending.send((None, traceback.format_exc()))
+
+    child = context.Process(target=work, name="demo-planner", daemon=True)
+    child.start()
+    sending.close()
 
     def results():
         for _ in range(count):
-            result, error = made.get()
+            try:
+                planned, error = receiving.recv()
+            except EOFError:
+                child.join()
+                raise PlanningFailed(f"the process planning demo orders ended (exit code "
+                                     f"{child.exitcode}) before it was done") from None
             if error is not None:
-                raise error
-            yield result
+                raise PlanningFailed(f"planning demo orders failed:\n{error}")
+            yield planned
 
-    thread = threading.Thread(target=produce, name="demo-orders", daemon=True)
-    thread.start()
     try:
         yield results()
     finally:
-        stop.set()
-        thread.join()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receiving.close()
 
 
 SQLITE_CACHE_KIB = 200 * 1024
@@ -439,8 +518,8 @@ SQLITE_CACHE_KIB = 200 * 1024
 @contextmanager
 def _bulk_writing():
     """Connections set for writing in bulk while seeding, as they are checked out (the
-    session and the preparing thread may take any of the pool's); the pool is emptied at
-    the end, so that no connection keeps the setting.
+    session may take any of the pool's); the pool is emptied at the end, so that no
+    connection keeps the setting.
 
     SQLite: ``synchronous=OFF``. The panel's connections use NORMAL, under which every WAL
     checkpoint waits for the disk; a seeding batch fills the WAL and so checkpoints at each
