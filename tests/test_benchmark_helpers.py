@@ -94,3 +94,23 @@ def test_event_form_reads_the_order_wide_form():
     assert event_form(ORDER_PAGE, "pay") == ("/sales/orders/42/trigger", "tok.en-1")
     with pytest.raises(AssertionError):
         event_form(ORDER_PAGE, "ship")
+
+
+def test_the_benchmark_table_has_each_databases_build_time():
+    from tests.benchmark import run
+
+    def result(name, seconds):
+        sample = {"median": 2.0, "p95": 3.0, "outside_sql_median": 1.0}
+        return {"database": name, "orders": 1_000_000, "items": 2_400_000,
+                "build_seconds": seconds, "rows": {"orders list": {"ours": sample}},
+                "statements": {"1 item": 9, "100 items": 9},
+                "check_timeouts": {"moved": 1, "orders": 1, "seconds": 1.0,
+                                   "sql_seconds": 0.5, "items_per_second": 1.0},
+                "intake": {"orders_per_second": 100.0},
+                "intake_http": {"orders_per_second": 50.0, "clients": 4, "workers": 2}}
+
+    text = run.table([result("SQLite", 254.4), result("PostgreSQL", None)])
+    build = [line for line in text.splitlines() if line.startswith("| building the dataset")]
+    assert len(build) == 1
+    cells = [cell.strip() for cell in build[0].strip("|").split("|")]
+    assert cells[1:] == ["254 s", "", "", "", "3,931 orders/s", "reused", "", "", "", ""]

@@ -354,6 +354,13 @@ def cells(row: dict | None, worst: bool = False) -> list[str]:
             f"{stock_ms / median:.1f}x" if stock_ms is not None else "", f"{outside:.1f} ms"]
 
 
+def build_cells(result: dict) -> list[str]:
+    seconds = result["build_seconds"]
+    if not seconds:
+        return ["reused", "", "", "", ""]
+    return [f"{seconds:.0f} s", "", "", "", f"{result['orders'] / seconds:,.0f} orders/s"]
+
+
 def table(all_results: list[dict]) -> str:
     names = [r["database"] for r in all_results]
     lines = ["| measurement | " + " | ".join(
@@ -366,6 +373,9 @@ def table(all_results: list[dict]) -> str:
         if any(row and row.get("worst") for row in rows):
             lines.append(f"| {label}: the worst (its time; stock: its worst) | " + " | ".join(
                 c for row in rows for c in cells(row, worst=True)) + " |")
+    lines.append("| building the dataset (`demo seed` and the reclamations; the median column: the "
+                 "whole build) | " + " | ".join(
+                     c for result in all_results for c in build_cells(result)) + " |")
     for result in all_results:
         s, c, h = result["statements"], result["check_timeouts"], result["intake_http"]
         lines.append("")
