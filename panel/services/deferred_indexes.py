@@ -57,7 +57,6 @@ def indexes_deferred(enabled: bool = True, note=None):
     if not enabled:
         yield
         return
-    restore_missing_indexes()
     connection = db.session.connection()
     quote = connection.dialect.identifier_preparer.quote
     for index in deferrable_indexes():

@@ -51,7 +51,7 @@ def receive_orders_in_bulk(payloads: list[OrderIn], adjust=None) -> BulkResult:
     older orders along their process); items it moved out of their initial state are not
     started again.
     """
-    return write_prepared(prepare_orders_in_bulk(payloads, adjust))
+    return write_prepared(anchor(plan_orders(payloads, adjust)))
 
 
 @dataclass
@@ -84,13 +84,6 @@ class PreparedBatch:
     customer_addresses: list[dict] = field(default_factory=list)
     rows: OrderRows | None = None
     timeouts: list[dict] = field(default_factory=list)
-
-
-def prepare_orders_in_bulk(payloads: list[OrderIn], adjust=None,
-                           known_customers: dict | None = None) -> PreparedBatch:
-    """Everything of ``receive_orders_in_bulk`` before the writing: plan the orders, then
-    reserve their references, customers and ids (``plan_orders`` then ``anchor``)."""
-    return anchor(plan_orders(payloads, adjust), known_customers)
 
 
 def plan_orders(payloads: list[OrderIn], adjust=None,
